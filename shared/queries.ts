@@ -1,0 +1,72 @@
+/**
+ * The lake's named queries: the original system's three (top movers, volume
+ * by hour, anomalies) plus the crossover signals.
+ *
+ * One SQL text serves DuckDB (local lake, `npm run query`) and Athena
+ * (Presto/Trino engine; also usable as Athena named queries from infra/), so
+ * it keeps to the common subset:
+ * - no `approx_distinct`, `date_format`, `from_unixtime`, `date_parse`,
+ *   Presto-style `date_add('day', ...)` (missing in DuckDB);
+ * - no `::` casts, `QUALIFY`, `strftime`, `epoch_ms` (missing in Athena);
+ * - `date_trunc('hour', ts)`, `extract`, `CAST`, `COUNT(DISTINCT ...)`,
+ *   window functions and `ABS` behave the same in both;
+ * - every ORDER BY ends in a unique key so both engines return the same order.
+ *
+ * `{{table}}` is replaced by the table reference: the `ticks` view locally,
+ * `"<glue database>"."ticks"` on Athena. `ts` is a TIMESTAMP (UTC) in both.
+ */
+export type NamedQueryName = 'top-movers' | 'volume-by-hour' | 'anomalies' | 'signals';
+
+export interface NamedQuery {
+  description: string;
+  sql: string;
+}
+
+/** The original system flagged a move of more than 5 % against the previous close. */
+export const ANOMALY_THRESHOLD_PCT = 5;
+
+export const NAMED_QUERIES: Record<NamedQueryName, NamedQuery> = {
+  'top-movers': {
+    description: 'Largest absolute % change against the previous close, one row per symbol (the tick where it happened; latest tick wins a tie)',
+    sql: `SELECT symbol, ts, price, previous_close, change_pct
+FROM (
+  SELECT symbol, ts, price, previous_close, change_pct,
+         ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY ABS(change_pct) DESC, ts DESC) AS rn
+  FROM {{table}}
+) ranked
+WHERE rn = 1
+ORDER BY ABS(change_pct) DESC, symbol`,
+  },
+  'volume-by-hour': {
+    description: 'Total volume and tick count per symbol per UTC hour',
+    sql: `SELECT symbol, date_trunc('hour', ts) AS hour_start, SUM(volume) AS total_volume, COUNT(*) AS ticks
+FROM {{table}}
+GROUP BY symbol, date_trunc('hour', ts)
+ORDER BY hour_start, symbol`,
+  },
+  anomalies: {
+    description: `Ticks whose |change_pct| exceeds ${ANOMALY_THRESHOLD_PCT} %`,
+    sql: `SELECT symbol, ts, price, previous_close, change_pct
+FROM {{table}}
+WHERE ABS(change_pct) > ${ANOMALY_THRESHOLD_PCT}
+ORDER BY ts, symbol`,
+  },
+  signals: {
+    description: 'SMA-5/SMA-20 crossover BUY/SELL signals in time order',
+    sql: `SELECT symbol, ts, signal, price, sma5, sma20
+FROM {{table}}
+WHERE signal IS NOT NULL
+ORDER BY ts, symbol`,
+  },
+};
+
+export const NAMED_QUERY_NAMES = Object.keys(NAMED_QUERIES) as NamedQueryName[];
+
+export function isNamedQuery(name: string): name is NamedQueryName {
+  return Object.prototype.hasOwnProperty.call(NAMED_QUERIES, name);
+}
+
+/** Substitute the table reference for every `{{table}}`. */
+export function renderQuery(sql: string, table: string): string {
+  return sql.replace(/\{\{table\}\}/g, table);
+}
