@@ -1,0 +1,85 @@
+/**
+ * The consumer's error hierarchy. Adapters translate vendor errors into these
+ * and keep the original as `cause`, so the processor decides on our types
+ * (retry the batch, do not checkpoint) instead of on SDK error names.
+ *
+ * A DynamoDB ConditionalCheckFailedException on an idempotent write is NOT an
+ * error here: it means "already applied" and each adapter turns it into a
+ * normal result ('duplicate', a stale snapshot, a latest item left alone).
+ */
+export class ConsumerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A sink did not acknowledge a write (after its own retries). Nothing past
+ * these rows may be checkpointed; retrying the same rows is safe because every
+ * sink write is idempotent or deduplicated.
+ */
+export class SinkWriteError extends ConsumerError {
+  constructor(
+    readonly sink: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${sink}: ${message}`, options);
+  }
+}
+
+/** Some items were still unprocessed (DynamoDB UnprocessedItems, Firehose
+ *  FailedPutCount) after every retry. */
+export class PartialWriteError extends SinkWriteError {
+  constructor(
+    sink: string,
+    readonly failedCount: number,
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(sink, `${failedCount} item(s) still failing after ${attempts} attempt(s)`, options);
+  }
+}
+
+/** Reading or writing per-symbol state failed. */
+export class StateStoreError extends ConsumerError {}
+
+/** A stored snapshot could not be decoded (not JSON, missing last_ts). */
+export class CorruptStateError extends StateStoreError {
+  constructor(
+    readonly symbol: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`corrupt state for ${symbol}: ${detail}`, options);
+  }
+}
+
+/** Dedup bookkeeping or delivery of an alert failed; the alert may be retried. */
+export class AlertPublishError extends ConsumerError {}
+
+/** A dead letter could not be stored. */
+export class DeadLetterError extends ConsumerError {}
+
+/** A lake query failed (DuckDB or Athena). */
+export class QueryError extends ConsumerError {}
+
+/** True for DynamoDB's "the condition did not hold", under SDK v3's error shape. */
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return errorName(err) === 'ConditionalCheckFailedException';
+}
+
+export function errorName(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'name' in err && typeof err.name === 'string') return err.name;
+  return undefined;
+}
+
+/** A short, secret-free description of an error for log lines and error messages. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    return `${err.name}${status ? ` (HTTP ${status})` : ''}: ${err.message.slice(0, 300)}`;
+  }
+  return String(err).slice(0, 300);
+}

@@ -1,0 +1,91 @@
+/**
+ * The consumer's ports: what the record processor needs from the outside
+ * world, and nothing about how it is provided. Each port has an AWS adapter,
+ * a local adapter (emulator, local lake, files) and, for unit tests only, an
+ * in-memory one (consumer/sinks/memory.ts).
+ *
+ * Checkpoint contract (DESIGN.md "State and checkpoints"): before the
+ * processor checkpoints KCL at sequence number N, every record up to N must
+ * be acknowledged by every port: `await sink.flush()` on each TickSink, every
+ * `publish`/`put` promise settled, then `StateStore.putMany`, then checkpoint.
+ */
+import type { EnrichedTick } from '../shared/enriched';
+
+export type AlertType = 'BUY' | 'SELL' | 'ANOMALY' | 'VOLUME_SPIKE';
+
+/** Structurally the analytics core's alert. `id` is deterministic
+ *  (hash of symbol, type and tick ts): a replay yields the same id. */
+export interface Alert {
+  id: string;
+  symbol: string;
+  type: AlertType;
+  /** The tick's own time, epoch ms. Cooldowns are measured on it, never on the wall clock. */
+  ts: number;
+  price: number;
+  message: string;
+}
+
+/** Where enriched ticks go: DynamoDB ticks/latest, Firehose, the local lake. */
+export interface TickSink {
+  /** For logs and metrics. */
+  readonly name: string;
+  /**
+   * Hand over a batch, in stream order. Resolves once the sink has accepted
+   * every row: for unbuffered sinks (DynamoDB, Firehose) that is a durable
+   * acknowledgement; a buffering sink (the local lake) may only have queued
+   * them. Rejects with a SinkError if the batch could not be accepted; the
+   * caller must then not checkpoint past it (a retry of the same rows is safe).
+   */
+  write(rows: readonly EnrichedTick[]): Promise<void>;
+  /** Resolves when everything written before the call is durable. */
+  flush(): Promise<void>;
+  /** Flush, then release timers and handles. */
+  close(): Promise<void>;
+}
+
+export interface StateSnapshot {
+  symbol: string;
+  /** ts of the last tick applied to `state`: ticks at or before it are duplicates. */
+  last_ts: number;
+  /** The analyzer's plain-data state (JSON-serialisable). `unknown` on the way
+   *  back: the core validates it before restoring. */
+  state: unknown;
+}
+
+export interface StateStore {
+  /** Snapshots of the symbols that have one; absent symbols are simply missing from the map. */
+  get(symbols: readonly string[]): Promise<Map<string, StateSnapshot>>;
+  /**
+   * Save snapshots. A snapshot older than the stored one (`last_ts` lower: a
+   * worker that lost its lease writing late) is not written and is reported
+   * in `stale`; that is not an error.
+   */
+  putMany(snapshots: readonly StateSnapshot[]): Promise<{ stale: string[] }>;
+}
+
+/**
+ * 'published': delivered now. 'duplicate': this alert id was already
+ * delivered (a replay). 'cooldown': suppressed because the symbol alerted
+ * less than the cooldown before, in tick time.
+ */
+export type PublishResult = 'published' | 'duplicate' | 'cooldown';
+
+export interface AlertPublisher {
+  /** Resolves once the outcome is durable (dedup record written, message accepted). */
+  publish(alert: Alert): Promise<PublishResult>;
+}
+
+export interface DeadLetter {
+  /** The record's raw bytes, base64, exactly as read from the stream. */
+  data_base64: string;
+  shard_id: string;
+  sequence_number: string;
+  reason: string;
+  /** ISO-8601 time the record was dead-lettered. */
+  at: string;
+}
+
+export interface DeadLetterQueue {
+  /** Resolves once the dead letter is durably stored. */
+  put(letter: DeadLetter): Promise<void>;
+}
