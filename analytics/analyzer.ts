@@ -1,0 +1,277 @@
+import type { Tick } from '../shared/tick';
+import type { EnrichedTick, Signal } from '../shared/enriched';
+import { dtOf } from '../shared/enriched';
+import type { Alert, AlertType } from './alerts';
+import { alertId, alertMessage } from './alerts';
+import type { AnalysisConfig } from './config';
+import { DEFAULT_ANALYSIS_CONFIG } from './config';
+import { CorruptSnapshotError, SnapshotVersionError, SymbolMismatchError } from './errors';
+import type { BollingerState } from './bollinger';
+import { BollingerBands } from './bollinger';
+import type { EmaState } from './ema';
+import { EMA } from './ema';
+import type { RsiState } from './rsi';
+import { RSI } from './rsi';
+import type { SmaState } from './sma';
+import { SMA } from './sma';
+import type { VwapState } from './vwap';
+import { MS_PER_DAY, SessionVWAP } from './vwap';
+import type { VolumeRatioState } from './volume';
+import { VolumeRatio } from './volume';
+import { readBool, readFiniteOrNull, readInt, readObject, readString } from './snapshot';
+
+export const SNAPSHOT_VERSION = 1 as const;
+
+/** Everything the next tick's result depends on, as plain JSON. */
+export interface SymbolState {
+  v: typeof SNAPSHOT_VERSION;
+  symbol: string;
+  /** ts of the last applied tick; a tick not newer than this is a duplicate. */
+  lastTs: number | null;
+  lastPrice: number | null;
+  sma5: SmaState;
+  /** Bollinger (20, 2); its middle band is the SMA-20. */
+  bb: BollingerState;
+  ema12: EmaState;
+  rsi14: RsiState;
+  vwap: VwapState;
+  volume: VolumeRatioState;
+  /** Crossover regime: 1 SMA-5 above SMA-20 by more than the gap, -1 below, 0 not yet known. */
+  side: -1 | 0 | 1;
+  /** Whether the previous tick was already anomalous / a volume spike (alerts fire on the edge). */
+  anomaly: boolean;
+  spike: boolean;
+}
+
+export type AnalyzeResult =
+  | { readonly kind: 'applied'; readonly row: EnrichedTick; readonly alerts: readonly Alert[] }
+  | { readonly kind: 'duplicate' };
+
+const DUPLICATE: AnalyzeResult = Object.freeze({ kind: 'duplicate' });
+// Most ticks alert nobody: sharing one frozen empty list saves an allocation per tick.
+const NO_ALERTS: readonly Alert[] = Object.freeze([]);
+
+/**
+ * The per-symbol analysis: one instance per symbol, fed that symbol's ticks
+ * in order. Pure and synchronous; O(1) per tick.
+ *
+ * Semantics worth knowing (all deliberate):
+ * - A tick whose ts is not newer than the last applied one is a duplicate or
+ *   out of order (at-least-once delivery, replays after a lease move): it is
+ *   counted in `duplicates` and changes nothing.
+ * - BUY/SELL fire only when SMA-5 actually crosses SMA-20 by more than
+ *   `crossoverMinGapPct`, never before both windows are full, and always
+ *   alternate: the first side seen after warm-up only sets the regime.
+ * - ANOMALY and VOLUME_SPIKE alerts fire on the tick that enters the
+ *   condition, not on every tick that stays in it (the row's `anomaly` and
+ *   `volume_spike` columns are per tick). A stock up 6 % all day is one alert.
+ * - `duplicates` is a process-local metric, not part of the state: a
+ *   duplicate must leave the snapshot byte-identical.
+ */
+export class SymbolAnalyzer {
+  // Reassigned only by fromState.
+  private sma5 = new SMA(5);
+  private bb = new BollingerBands(20, 2);
+  private ema12 = new EMA(12);
+  private rsi14 = new RSI(14);
+  private vwap = new SessionVWAP();
+  private vol = new VolumeRatio(20);
+  private hasLast = false;
+  private lastTsValue = 0;
+  private lastPrice = 0;
+  private side: -1 | 0 | 1 = 0;
+  private anomalyActive = false;
+  private spikeActive = false;
+  private duplicateCount = 0;
+  private readonly gapFraction: number;
+  // dtOf() costs a Date and an ISO string; the day changes once a day.
+  private dtDay = Number.NaN;
+  private dtString = '';
+
+  constructor(
+    readonly symbol: string,
+    readonly config: AnalysisConfig = DEFAULT_ANALYSIS_CONFIG,
+  ) {
+    this.gapFraction = config.crossoverMinGapPct / 100;
+  }
+
+  /** ts of the last applied tick, or null before the first. */
+  get lastTs(): number | null {
+    return this.hasLast ? this.lastTsValue : null;
+  }
+
+  /** Ticks skipped as duplicates or out of order since this instance was created. */
+  get duplicates(): number {
+    return this.duplicateCount;
+  }
+
+  analyze(tick: Tick): AnalyzeResult {
+    if (tick.symbol !== this.symbol) throw new SymbolMismatchError(`tick for ${tick.symbol} given to the analyzer of ${this.symbol}`);
+    const ts = tick.ts;
+    if (this.hasLast && ts <= this.lastTsValue) {
+      this.duplicateCount++;
+      return DUPLICATE;
+    }
+    const price = tick.price;
+    const volume = tick.volume;
+    const previousClose = tick.previousClose;
+    const config = this.config;
+
+    const sma5 = this.sma5.update(price);
+    let sma20: number | null = null;
+    let bbUpper: number | null = null;
+    let bbLower: number | null = null;
+    const bb = this.bb;
+    if (bb.push(price)) {
+      sma20 = bb.middle;
+      const w = bb.k * bb.stdDev;
+      bbUpper = sma20 + w;
+      bbLower = sma20 - w;
+    }
+    const ema12 = this.ema12.update(price);
+    const rsi14 = this.rsi14.update(price);
+    const vwap = this.vwap.update(price, volume, ts);
+    const volumeRatio = this.vol.update(volume);
+    const volumeAvg = this.vol.average;
+
+    const changePct = ((price - previousClose) / previousClose) * 100;
+    const tickChangePct = this.hasLast ? ((price - this.lastPrice) / this.lastPrice) * 100 : null;
+
+    let signal: Signal | null = null;
+    if (sma5 !== null && sma20 !== null) {
+      const gap = sma20 * this.gapFraction;
+      const diff = sma5 - sma20;
+      if (diff > gap) {
+        if (this.side === -1) signal = 'BUY';
+        this.side = 1;
+      } else if (diff < -gap) {
+        if (this.side === 1) signal = 'SELL';
+        this.side = -1;
+      }
+    }
+    const anomaly = Math.abs(changePct) > config.anomalyThresholdPct;
+    const volumeSpike = volumeRatio !== null && volumeRatio > config.volumeSpikeRatio;
+
+    const day = Math.floor(ts / MS_PER_DAY);
+    if (day !== this.dtDay) {
+      this.dtDay = day;
+      this.dtString = dtOf(ts);
+    }
+    const row: EnrichedTick = {
+      symbol: this.symbol,
+      ts,
+      dt: this.dtString,
+      price,
+      volume,
+      previous_close: previousClose,
+      change_pct: changePct,
+      tick_change_pct: tickChangePct,
+      sma5,
+      sma20,
+      ema12,
+      rsi14,
+      bb_upper: bbUpper,
+      bb_lower: bbLower,
+      vwap,
+      volume_avg: volumeAvg,
+      volume_ratio: volumeRatio,
+      signal,
+      anomaly,
+      volume_spike: volumeSpike,
+      market_state: tick.marketState ?? null,
+      source: tick.source,
+      produced_at: tick.producedAt,
+    };
+
+    let alerts = NO_ALERTS;
+    if (signal !== null || (anomaly && !this.anomalyActive) || (volumeSpike && !this.spikeActive)) {
+      const list: Alert[] = [];
+      if (signal !== null) list.push(this.alert(signal, row));
+      if (anomaly && !this.anomalyActive) list.push(this.alert('ANOMALY', row));
+      if (volumeSpike && !this.spikeActive) list.push(this.alert('VOLUME_SPIKE', row));
+      alerts = list;
+    }
+    this.anomalyActive = anomaly;
+    this.spikeActive = volumeSpike;
+    this.hasLast = true;
+    this.lastTsValue = ts;
+    this.lastPrice = price;
+    return { kind: 'applied', row, alerts };
+  }
+
+  private alert(type: AlertType, row: EnrichedTick): Alert {
+    return {
+      id: alertId(this.symbol, type, row.ts),
+      symbol: this.symbol,
+      type,
+      ts: row.ts,
+      price: row.price,
+      message: alertMessage(type, this.symbol, row.change_pct, row.volume_ratio),
+      changePct: row.change_pct,
+      sma5: row.sma5,
+      sma20: row.sma20,
+      volumeRatio: row.volume_ratio,
+    };
+  }
+
+  getState(): SymbolState {
+    return {
+      v: SNAPSHOT_VERSION,
+      symbol: this.symbol,
+      lastTs: this.hasLast ? this.lastTsValue : null,
+      lastPrice: this.hasLast ? this.lastPrice : null,
+      sma5: this.sma5.getState(),
+      bb: this.bb.getState(),
+      ema12: this.ema12.getState(),
+      rsi14: this.rsi14.getState(),
+      vwap: this.vwap.getState(),
+      volume: this.vol.getState(),
+      side: this.side,
+      anomaly: this.anomalyActive,
+      spike: this.spikeActive,
+    };
+  }
+
+  /**
+   * Rebuild from `getState()` output (an object, or its JSON text). Throws
+   * SnapshotVersionError for a `v` other than 1 and CorruptSnapshotError,
+   * naming the field, for anything else that is not a state this code wrote.
+   */
+  static fromState(state: unknown, config: AnalysisConfig = DEFAULT_ANALYSIS_CONFIG): SymbolAnalyzer {
+    let raw: unknown = state;
+    if (typeof raw === 'string') {
+      try {
+        raw = JSON.parse(raw);
+      } catch (err) {
+        throw new CorruptSnapshotError('(root)', `not JSON: ${(err as Error).message}`);
+      }
+    }
+    const o = readObject(raw, '(root)');
+    if (o.v !== SNAPSHOT_VERSION) throw new SnapshotVersionError(o.v);
+    const a = new SymbolAnalyzer(readString(o, 'symbol', '(root)'), config);
+    const lastTs = readFiniteOrNull(o, 'lastTs', '(root)');
+    const lastPrice = readFiniteOrNull(o, 'lastPrice', '(root)');
+    if ((lastTs === null) !== (lastPrice === null)) throw new CorruptSnapshotError('lastTs', 'lastTs and lastPrice must both be set or both be null');
+    a.hasLast = lastTs !== null;
+    a.lastTsValue = lastTs ?? 0;
+    a.lastPrice = lastPrice ?? 0;
+    a.sma5 = SMA.fromState(expectPeriod(o, 'sma5', 5), 'sma5');
+    a.bb = BollingerBands.fromState(expectPeriod(o, 'bb', 20), 'bb');
+    if (a.bb.k !== 2) throw new CorruptSnapshotError('bb.k', `expected 2, got ${a.bb.k}`);
+    a.ema12 = EMA.fromState(expectPeriod(o, 'ema12', 12), 'ema12');
+    a.rsi14 = RSI.fromState(expectPeriod(o, 'rsi14', 14), 'rsi14');
+    a.vwap = SessionVWAP.fromState(o.vwap, 'vwap');
+    a.vol = VolumeRatio.fromState(expectPeriod(o, 'volume', 20), 'volume');
+    a.side = readInt(o, 'side', '(root)', -1, 1) as -1 | 0 | 1;
+    a.anomalyActive = readBool(o, 'anomaly', '(root)');
+    a.spikeActive = readBool(o, 'spike', '(root)');
+    return a;
+  }
+}
+
+/** The column names fix the periods, so a snapshot with another period is not ours. */
+function expectPeriod(o: Record<string, unknown>, key: string, period: number): Record<string, unknown> {
+  const sub = readObject(o[key], key);
+  if (sub.period !== period) throw new CorruptSnapshotError(`${key}.period`, `expected ${period}, got ${JSON.stringify(sub.period)}`);
+  return sub;
+}
