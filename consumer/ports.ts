@@ -16,13 +16,13 @@ export type AlertType = 'BUY' | 'SELL' | 'ANOMALY' | 'VOLUME_SPIKE';
 /** Structurally the analytics core's alert. `id` is deterministic
  *  (hash of symbol, type and tick ts): a replay yields the same id. */
 export interface Alert {
-  id: string;
-  symbol: string;
-  type: AlertType;
+  readonly id: string;
+  readonly symbol: string;
+  readonly type: AlertType;
   /** The tick's own time, epoch ms. Cooldowns are measured on it, never on the wall clock. */
-  ts: number;
-  price: number;
-  message: string;
+  readonly ts: number;
+  readonly price: number;
+  readonly message: string;
 }
 
 /** Where enriched ticks go: DynamoDB ticks/latest, Firehose, the local lake. */

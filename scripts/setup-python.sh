@@ -9,7 +9,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${TICKSTREAM_VENV:-$ROOT/.venv}"
+VENV="$ROOT/.venv"
 REQ="$ROOT/scripts/requirements-moto.txt"
 CONSTRAINTS="$ROOT/scripts/python-constraints.txt"
 STAMP="$VENV/.tickstream-requirements.sha256"

@@ -1,0 +1,123 @@
+/**
+ * Per-symbol analyzer snapshots in the DynamoDB `state` table:
+ * pk `symbol` (S), `state` (the analyzer state as a JSON string), `last_ts` (N).
+ */
+import type { AttributeValue, DynamoDBClient, KeysAndAttributes } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '../../shared/logger';
+import { CorruptStateError, StateStoreError, describeError, isConditionalCheckFailed } from '../errors';
+import type { StateSnapshot, StateStore } from '../ports';
+import type { RetryPolicy } from './util';
+import { DEFAULT_RETRY, backoffDelay, chunk, mapLimit, sleep } from './util';
+
+/** BatchGetItem's hard limit. */
+export const BATCH_GET_MAX = 100;
+
+export interface DynamoStateStoreOptions {
+  tableName: string;
+  /** PutItem calls in flight at once. Default 8. */
+  concurrency?: number;
+  retry?: RetryPolicy;
+  logger?: Logger;
+}
+
+export class DynamoStateStore implements StateStore {
+  private readonly retry: RetryPolicy;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly opts: DynamoStateStoreOptions,
+  ) {
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+  }
+
+  /**
+   * Strongly consistent reads: the snapshot was typically written moments ago
+   * by the worker that held the lease before, and an eventually consistent
+   * read could return the one before it, re-applying ticks onto old state.
+   */
+  async get(symbols: readonly string[]): Promise<Map<string, StateSnapshot>> {
+    const out = new Map<string, StateSnapshot>();
+    const unique = [...new Set(symbols)];
+    for (const keys of chunk(unique, BATCH_GET_MAX)) {
+      let pending: KeysAndAttributes | undefined = {
+        Keys: keys.map((s) => ({ symbol: { S: s } })),
+        ConsistentRead: true,
+        ProjectionExpression: '#s, #st, #lt',
+        ExpressionAttributeNames: { '#s': 'symbol', '#st': 'state', '#lt': 'last_ts' },
+      };
+      for (let attempt = 1; pending?.Keys?.length; attempt++) {
+        let res;
+        try {
+          res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.opts.tableName]: pending } }));
+        } catch (err) {
+          throw new StateStoreError(`BatchGetItem on ${this.opts.tableName} failed: ${describeError(err)}`, { cause: err });
+        }
+        for (const item of res.Responses?.[this.opts.tableName] ?? []) {
+          const snap = decode(item);
+          out.set(snap.symbol, snap);
+        }
+        pending = res.UnprocessedKeys?.[this.opts.tableName];
+        if (pending?.Keys?.length) {
+          if (attempt >= this.retry.maxAttempts) {
+            throw new StateStoreError(`BatchGetItem on ${this.opts.tableName}: ${pending.Keys.length} key(s) unprocessed after ${attempt} attempts`);
+          }
+          await sleep(backoffDelay(attempt, this.retry));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One conditional PutItem per symbol rather than BatchWriteItem, because
+   * the condition is the point: `last_ts` may only stay or grow, so a worker
+   * that lost its lease and writes late cannot roll a symbol's state back.
+   */
+  async putMany(snapshots: readonly StateSnapshot[]): Promise<{ stale: string[] }> {
+    const stale: string[] = [];
+    await mapLimit(snapshots, this.opts.concurrency ?? 8, async (snap) => {
+      let json: string;
+      try {
+        json = JSON.stringify(snap.state);
+      } catch (err) {
+        throw new StateStoreError(`state of ${snap.symbol} is not JSON-serialisable`, { cause: err });
+      }
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.opts.tableName,
+            Item: { symbol: { S: snap.symbol }, state: { S: json }, last_ts: { N: String(snap.last_ts) } },
+            ConditionExpression: 'attribute_not_exists(#lt) OR #lt <= :lt',
+            ExpressionAttributeNames: { '#lt': 'last_ts' },
+            ExpressionAttributeValues: { ':lt': { N: String(snap.last_ts) } },
+          }),
+        );
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) {
+          stale.push(snap.symbol);
+          this.opts.logger?.warn('state snapshot older than the stored one, not written', { symbol: snap.symbol, last_ts: snap.last_ts });
+          return;
+        }
+        throw new StateStoreError(`PutItem ${snap.symbol} on ${this.opts.tableName} failed: ${describeError(err)}`, { cause: err });
+      }
+    });
+    return { stale };
+  }
+}
+
+function decode(item: Record<string, AttributeValue>): StateSnapshot {
+  const symbol = item.symbol?.S;
+  if (symbol === undefined) throw new CorruptStateError('(unknown)', 'item without a symbol');
+  const lastTs = Number(item.last_ts?.N);
+  if (!Number.isFinite(lastTs)) throw new CorruptStateError(symbol, 'last_ts missing or not a number');
+  const raw = item.state?.S;
+  if (raw === undefined) throw new CorruptStateError(symbol, 'state missing or not a string');
+  let state: unknown;
+  try {
+    state = JSON.parse(raw);
+  } catch (err) {
+    throw new CorruptStateError(symbol, 'state is not valid JSON', { cause: err });
+  }
+  return { symbol, last_ts: lastTs, state };
+}
