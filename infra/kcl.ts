@@ -1,0 +1,52 @@
+/**
+ * What the KCL MultiLangDaemon needs from AWS, in one place, so the KCL 2.x vs
+ * 3.x decision is one constant here (it must match consumer/kcl/pom.xml).
+ *
+ * The KCL creates its own metadata tables on first start (the lease table is
+ * named after the application name), so they are not CloudFormation
+ * resources: the consumer role gets exactly the table ARNs it will create.
+ */
+export type KclMajor = 2 | 3;
+
+/** consumer/kcl/pom.xml pins amazon-kinesis-client-multilang 3.1.x. */
+export const KCL_MAJOR: KclMajor = 3;
+
+/**
+ * The KCL's own CloudWatch metrics are OFF (multilang `metricsLevel = NONE`):
+ * the issue asks for metrics through EMF logs with no PutMetricData calls, and
+ * the lag signal we alarm on is the stream's own GetRecords.IteratorAgeMilliseconds,
+ * which Kinesis publishes for free. With this false the consumer role has no
+ * cloudwatch:PutMetricData at all. Flip it (and the properties) to get the
+ * KCL's per-shard metrics; the grant is then scoped to the KCL's namespace.
+ */
+export const KCL_PUBLISHES_METRICS = false;
+
+/** Table names the KCL derives from the application name. */
+export function kclTableNames(appName: string, major: KclMajor = KCL_MAJOR): string[] {
+  return major === 3 ? [appName, `${appName}-WorkerMetricStats`, `${appName}-CoordinatorState`] : [appName];
+}
+
+/** DynamoDB actions the KCL performs on its metadata tables (AWS's documented minimum). */
+export function kclTableActions(major: KclMajor = KCL_MAJOR): string[] {
+  const base = [
+    'dynamodb:CreateTable',
+    'dynamodb:DescribeTable',
+    'dynamodb:Scan',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ];
+  // KCL 3.x adds the leaseOwner GSI to the lease table with UpdateTable and
+  // reads it with Query; 2.x only scans the lease table.
+  return major === 3 ? [...base, 'dynamodb:UpdateTable', 'dynamodb:Query'] : base;
+}
+
+/** Kinesis actions for POLLING retrieval (no enhanced fan-out, so no consumer ARNs). */
+export const KCL_KINESIS_ACTIONS = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+] as const;
