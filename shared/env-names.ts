@@ -30,6 +30,29 @@ export const ENV = {
   checkpointEveryRecords: 'TICKSTREAM_CHECKPOINT_EVERY_RECORDS',
   checkpointEveryMs: 'TICKSTREAM_CHECKPOINT_EVERY_MS',
   logLevel: 'LOG_LEVEL',
+  /** producer: Kinesis PutRecords limits and retry policy */
+  producerBatchRecords: 'TICKSTREAM_PRODUCER_BATCH_RECORDS',
+  producerBatchBytes: 'TICKSTREAM_PRODUCER_BATCH_BYTES',
+  producerMaxInFlight: 'TICKSTREAM_PRODUCER_MAX_IN_FLIGHT',
+  producerMaxRetries: 'TICKSTREAM_PRODUCER_MAX_RETRIES',
+  producerLingerMs: 'TICKSTREAM_PRODUCER_LINGER_MS',
+  /** producer scale-out: symbol groups leased through producerLeaseTable */
+  producerGroups: 'TICKSTREAM_PRODUCER_GROUPS',
+  producerLeaseMs: 'TICKSTREAM_PRODUCER_LEASE_MS',
+  producerHeartbeatMs: 'TICKSTREAM_PRODUCER_HEARTBEAT_MS',
+  /** producer yahoo source */
+  yahooBatchSize: 'TICKSTREAM_YAHOO_BATCH_SIZE',
+  yahooConcurrency: 'TICKSTREAM_YAHOO_CONCURRENCY',
+  yahooTimeoutMs: 'TICKSTREAM_YAHOO_TIMEOUT_MS',
+  /** producer replay source: comma-separated file lists */
+  replayCsv: 'TICKSTREAM_REPLAY_CSV',
+  replayParquet: 'TICKSTREAM_REPLAY_PARQUET',
+  replaySpeed: 'TICKSTREAM_REPLAY_SPEED',
+  replayLoop: 'TICKSTREAM_REPLAY_LOOP',
+  /** producer synthetic source */
+  syntheticSeed: 'TICKSTREAM_SYNTHETIC_SEED',
+  syntheticRate: 'TICKSTREAM_SYNTHETIC_RATE',
+  syntheticMaxTicks: 'TICKSTREAM_SYNTHETIC_MAX_TICKS',
   /** 'aws' in ECS; 'local' with emulators and the local lake. */
   mode: 'TICKSTREAM_MODE',
 } as const;
