@@ -1,0 +1,63 @@
+import { DEFAULTS, InfraConfigError, loadInfraConfig } from '../../../infra/config';
+import { resourcesOfType, synth, type Synth } from './template';
+
+const from = (ctx: Record<string, unknown>) => loadInfraConfig((k) => ctx[k]);
+
+describe('loadInfraConfig', () => {
+  test('defaults when the context is empty', () => {
+    const c = from({});
+    expect(c).toMatchObject({ appName: 'tickstream', shards: DEFAULTS.shards, maxConsumerTasks: DEFAULTS.shards, streamMode: 'provisioned', alertEmail: undefined });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  test('`cdk -c` strings are parsed: symbols list, numbers', () => {
+    const c = from({ symbols: ' aapl, MSFT,aapl ', shards: '4', intervalMs: '1000', producerTasks: '2', retentionDays: '14' });
+    expect(c.symbols).toEqual(['AAPL', 'MSFT']);
+    expect(c).toMatchObject({ shards: 4, maxConsumerTasks: 4, pollIntervalMs: 1000, producerTasks: 2, logRetentionDays: 14 });
+  });
+
+  test.each([
+    [{ shards: '0' }, /shards/],
+    [{ shards: 'two' }, /shards/],
+    [{ retentionDays: 10 }, /retentionDays/],
+    [{ alertEmail: 'not-an-address' }, /alertEmail/],
+    [{ symbols: 'AAPL,$$$' }, /symbols/],
+    [{ appName: 'Tick_Stream' }, /appName/],
+    [{ streamMode: 'serverless' }, /streamMode/],
+    [{ shards: 2, maxConsumerTasks: 3 }, /maxConsumerTasks/],
+  ])('rejects %j with the key name', (ctx, key) => {
+    expect(() => from(ctx)).toThrow(InfraConfigError);
+    expect(() => from(ctx)).toThrow(key);
+  });
+
+  test('on-demand streams take maxConsumerTasks as the autoscaling ceiling', () => {
+    expect(from({ streamMode: 'on-demand', maxConsumerTasks: '8' }).maxConsumerTasks).toBe(8);
+  });
+});
+
+describe('an on-demand stack with an alert e-mail', () => {
+  let s: Synth;
+  beforeAll(() => {
+    s = synth({ streamMode: 'on-demand', maxConsumerTasks: 6, alertEmail: 'ops@example.com', producerTasks: 3, retentionDays: 90 });
+  }, 120_000);
+
+  test('the stream is on-demand (no shard count)', () => {
+    const [stream] = resourcesOfType(s, 'AWS::Kinesis::Stream');
+    expect(stream?.Properties.StreamModeDetails).toEqual({ StreamMode: 'ON_DEMAND' });
+    expect(stream?.Properties.ShardCount).toBeUndefined();
+  });
+
+  test('both topics get the e-mail subscription', () => {
+    const subs = resourcesOfType(s, 'AWS::SNS::Subscription');
+    expect(subs.map((x) => [x.Properties.Protocol, x.Properties.Endpoint])).toEqual([
+      ['email', 'ops@example.com'],
+      ['email', 'ops@example.com'],
+    ]);
+  });
+
+  test('context drives the consumer ceiling, the producer count and log retention', () => {
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MaxCapacity: 6 });
+    s.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
+    for (const g of resourcesOfType(s, 'AWS::Logs::LogGroup')) expect(g.Properties.RetentionInDays).toBe(90);
+  });
+});

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { lintDockerfile, parseDockerfile, projectFindings } from '../../../infra/dockerfile-lint';
+
+const root = path.join(__dirname, '../../..');
+const read = (f: string): string => readFileSync(path.join(root, f), 'utf8');
+const rules = (content: string): string[] => projectFindings(content).map((f) => f.rule);
+
+describe.each(['Dockerfile.producer', 'Dockerfile.consumer'])('%s', (file) => {
+  const content = read(file);
+  const { stages } = parseDockerfile(content);
+  const runtime = stages[stages.length - 1];
+
+  test('passes the linter (dockerfile-utils validator + tickstream rules) with no findings', () => {
+    expect(lintDockerfile(content)).toEqual([]);
+  });
+
+  test('is multi-stage with a Node 24 (LTS) slim runtime', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(runtime?.image).toMatch(/^node:24(\.[\d.]+)?-slim$/);
+  });
+
+  test('runs as a non-root numeric user', () => {
+    const user = runtime?.instructions.filter((i) => i.keyword === 'USER').pop();
+    expect(user?.args).toMatch(/^[1-9]\d*(:\d+)?$/);
+  });
+
+  test('installs production dependencies only in the runtime stage', () => {
+    const npm = runtime?.instructions.filter((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)) ?? [];
+    expect(npm.length).toBe(1);
+    expect(npm[0]?.args).toContain('--omit=dev');
+  });
+
+  test('never ADDs a remote URL', () => {
+    expect(parseDockerfile(content).instructions.filter((i) => i.keyword === 'ADD')).toEqual([]);
+  });
+});
+
+describe('Dockerfile.consumer specifics', () => {
+  const content = read('Dockerfile.consumer');
+  const { stages, instructions } = parseDockerfile(content);
+  const runtime = stages[stages.length - 1];
+
+  test('fetches the KCL jars with Maven from the pinned pom at build time', () => {
+    const mvn = instructions.find((i) => i.keyword === 'RUN' && i.args.includes('mvn'));
+    expect(mvn?.args).toContain('-f consumer/kcl/pom.xml dependency:copy-dependencies');
+    expect(runtime?.instructions.some((i) => i.keyword === 'COPY' && /--from=jars\b.*\.kcl\/jars/.test(i.args))).toBe(true);
+  });
+
+  test('ships a JRE and starts the daemon entrypoint in exec form', () => {
+    expect(runtime?.instructions.some((i) => i.keyword === 'COPY' && i.args.includes('/opt/java/openjdk'))).toBe(true);
+    expect(runtime?.instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args).toBe('["node", "dist/consumer/daemon.js"]');
+  });
+});
+
+describe('the rules catch what they claim to', () => {
+  test.each([
+    ['single stage, root, latest', 'FROM node:latest\nCMD ["node","x.js"]\n', ['multi-stage', 'pinned-base', 'lts-slim-runtime', 'non-root']],
+    ['non-LTS runtime', 'FROM node:24 AS b\nFROM node:23-slim\nUSER 1000\nCMD ["node","x.js"]\n', ['lts-slim-runtime']],
+    ['dev deps in runtime', 'FROM node:24-slim AS b\nFROM node:24-slim\nRUN npm ci\nUSER 1000\nCMD ["node","x.js"]\n', ['prod-deps-only']],
+    ['node_modules copied over', 'FROM node:24-slim AS b\nFROM node:24-slim\nCOPY --from=b /app/node_modules ./node_modules\nUSER 1000\nCMD ["node","x.js"]\n', ['prod-deps-only']],
+    ['remote ADD', 'FROM node:24-slim AS b\nADD https://example.com/x.tgz /x\nFROM node:24-slim\nUSER 1000\nCMD ["node","x.js"]\n', ['no-remote-add']],
+    ['root user, shell form', 'FROM node:24-slim AS b\nFROM node:24-slim\nUSER root\nCMD node x.js\n', ['non-root', 'exec-form']],
+    ['named user', 'FROM node:24-slim AS b\nFROM node:24-slim\nUSER node\nCMD ["node","x.js"]\n', ['numeric-user']],
+  ])('%s', (_name, dockerfile, expected) => {
+    expect(rules(dockerfile).sort()).toEqual([...expected].sort());
+  });
+});
