@@ -30,6 +30,15 @@ export const ENV = {
   checkpointEveryRecords: 'TICKSTREAM_CHECKPOINT_EVERY_RECORDS',
   checkpointEveryMs: 'TICKSTREAM_CHECKPOINT_EVERY_MS',
   logLevel: 'LOG_LEVEL',
+  /** local mode: where the lake, alerts and dead letters go */
+  dataDir: 'TICKSTREAM_DATA_DIR',
+  /** local mode: UDP port on 127.0.0.1 where processors report progress */
+  statusPort: 'TICKSTREAM_STATUS_PORT',
+  workerId: 'TICKSTREAM_WORKER_ID',
+  alertCooldownMs: 'TICKSTREAM_ALERT_COOLDOWN_MS',
+  lakeFlushMs: 'TICKSTREAM_LAKE_FLUSH_MS',
+  kclIdleMs: 'TICKSTREAM_KCL_IDLE_MS',
+  kclFailoverMs: 'TICKSTREAM_KCL_FAILOVER_MS',
   /** producer: Kinesis PutRecords limits and retry policy */
   producerBatchRecords: 'TICKSTREAM_PRODUCER_BATCH_RECORDS',
   producerBatchBytes: 'TICKSTREAM_PRODUCER_BATCH_BYTES',

@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startProcess, type ManagedProcess } from '../../local/process';
+import { formatProperties, type DaemonProperties } from './properties';
+import { javaCommand } from './jars';
+
+export const MULTI_LANG_DAEMON_CLASS = 'software.amazon.kinesis.multilang.MultiLangDaemon';
+
+export interface DaemonOptions {
+  name: string;
+  properties: DaemonProperties;
+  jarsDir: string;
+  runDir: string;
+  /** extra env for the daemon and, through it, the record processors */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts one MultiLangDaemon (one KCL worker). Its log (logback, the
+ * processors' stderr as relayed by the daemon) goes to <runDir>/<name>.log.
+ * stop() sends SIGTERM: the daemon's shutdown hook runs a graceful shutdown,
+ * which gives every record processor `shutdownRequested` and a last checkpoint.
+ */
+export function startDaemon(o: DaemonOptions): ManagedProcess {
+  fs.mkdirSync(o.runDir, { recursive: true });
+  const propsFile = path.join(o.runDir, `${o.name}.properties`);
+  fs.writeFileSync(propsFile, formatProperties(o.properties));
+  const logback = path.join(o.runDir, 'logback.xml');
+  if (!fs.existsSync(logback)) fs.writeFileSync(logback, LOGBACK_XML);
+  return startProcess(
+    o.name,
+    javaCommand(),
+    [
+      // two cores, several JVMs: keep each one small and quick to start
+      '-Xmx384m',
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      `-Dlogback.configurationFile=${logback}`,
+      '-cp',
+      `${o.jarsDir}/*`,
+      MULTI_LANG_DAEMON_CLASS,
+      '--properties-file',
+      propsFile,
+    ],
+    {
+      logFile: path.join(o.runDir, `${o.name}.log`),
+      env: {
+        ...process.env,
+        // emulators accept any key; the real AWS chain is used in ECS
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        ...o.env,
+      },
+    },
+  );
+}
+
+// INFO is chatty but it is what tells you which worker holds which lease.
+const LOGBACK_XML = `<configuration>
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{HH:mm:ss.SSS} [%thread] %-5level %logger{36} - %msg%n</pattern></encoder>
+  </appender>
+  <logger name="software.amazon.kinesis.coordinator.DiagnosticEventLogger" level="WARN"/>
+  <logger name="io.netty" level="WARN"/>
+  <root level="INFO"><appender-ref ref="STDOUT"/></root>
+</configuration>
+`;

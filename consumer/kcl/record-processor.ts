@@ -1,0 +1,83 @@
+import type { Logger } from '../../shared/logger';
+import { LeaseLostError, type CheckpointFn, type KclRecord, type ShardProcessor } from '../shard-processor';
+
+/** The checkpointer object aws-kcl hands to processRecords/shardEnded/shutdownRequested. */
+interface KclCheckpointer {
+  checkpoint(sequenceNumber: string | undefined, cb: (err: unknown, seq?: string) => void): void;
+  checkpoint(cb: (err: unknown, seq?: string) => void): void;
+}
+
+interface ProcessRecordsInput {
+  records: KclRecord[];
+  checkpointer: KclCheckpointer;
+  millisBehindLatest?: number;
+}
+
+/** Errors the daemon reports for a checkpoint that can never succeed on this worker. */
+const LEASE_GONE = /Shutdown|LeaseLost|InvalidState/i;
+
+/**
+ * Binds a ShardProcessor to aws-kcl's callback interface. Every callback is
+ * invoked exactly once, after the async work settles: the daemon sends the
+ * next action only after it, so records stay in order.
+ */
+export function kclRecordProcessor(makeProcessor: (shardId: string) => ShardProcessor, logger: Logger, onFatal: (err: unknown) => void) {
+  let proc: ShardProcessor | undefined;
+
+  const checkpointer =
+    (cp: KclCheckpointer): CheckpointFn =>
+    async (seq?: string) => {
+      for (let attempt = 1; ; attempt++) {
+        const err = await new Promise<unknown>((resolve) => {
+          const cb = (e: unknown) => resolve(e);
+          if (seq === undefined) cp.checkpoint(cb);
+          else cp.checkpoint(seq, cb);
+        });
+        if (err === null || err === undefined) return;
+        const msg = typeof err === 'string' ? err : err instanceof Error ? err.message : JSON.stringify(err);
+        if (LEASE_GONE.test(msg)) throw new LeaseLostError(`checkpoint refused: ${msg}`);
+        // Throttling or a DynamoDB hiccup: the checkpoint is idempotent, so retry.
+        const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
+        logger.warn('checkpoint failed, retrying', { error: msg, attempt, delayMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    };
+
+  const run = (what: string, work: () => Promise<void> | void, done: () => void): void => {
+    Promise.resolve()
+      .then(work)
+      .then(done, (err: unknown) => {
+        if (err instanceof LeaseLostError) {
+          logger.warn(`${what}: lease lost`, { error: err.message });
+          proc?.leaseLost();
+          done();
+          return;
+        }
+        // Unknown failure: crash rather than acknowledge. The daemon restarts
+        // the shard from the last checkpoint, which replays, never loses.
+        logger.error(`${what} failed; exiting so the shard replays from its checkpoint`, { error: err instanceof Error ? err.stack : String(err) });
+        onFatal(err);
+      });
+  };
+
+  return {
+    initialize(input: { shardId: string }, done: () => void) {
+      run('initialize', () => {
+        proc = makeProcessor(input.shardId);
+        proc.initialize(input.shardId);
+      }, done);
+    },
+    processRecords(input: ProcessRecordsInput, done: () => void) {
+      run('processRecords', () => proc!.processRecords(input.records, checkpointer(input.checkpointer), input.millisBehindLatest), done);
+    },
+    leaseLost(_input: unknown, done: () => void) {
+      run('leaseLost', () => proc?.leaseLost(), done);
+    },
+    shardEnded(input: { checkpointer: KclCheckpointer }, done: () => void) {
+      run('shardEnded', () => proc!.shardEnded(checkpointer(input.checkpointer)), done);
+    },
+    shutdownRequested(input: { checkpointer: KclCheckpointer }, done: () => void) {
+      run('shutdownRequested', () => proc!.shutdownRequested(checkpointer(input.checkpointer)), done);
+    },
+  };
+}

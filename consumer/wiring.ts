@@ -1,0 +1,66 @@
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { clientOptions, dynamoClient } from '../shared/aws';
+import type { Logger } from '../shared/logger';
+import type { ConsumerConfig } from './config';
+import type { AlertPublisher, DeadLetterQueue, StateStore, TickSink } from './ports';
+import { DynamoStateStore } from './sinks/dynamodb-state';
+import { DynamoLatestSink, DynamoTicksSink } from './sinks/dynamodb-ticks';
+import { FirehoseTickSink } from './sinks/firehose';
+import { LakeSink } from './sinks/lake-sink';
+import { LocalAlertPublisher, LocalDeadLetterQueue } from './sinks/local-files';
+import { SnsAlertPublisher } from './sinks/sns-alerts';
+import { SqsDeadLetterQueue } from './sinks/sqs-dlq';
+
+export interface ConsumerPorts {
+  sinks: TickSink[];
+  state: StateStore;
+  alerts: AlertPublisher;
+  dlq: DeadLetterQueue;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the adapters for one record-processor process. AWS and local mode
+ * share the DynamoDB live view and state; they differ in the archive
+ * (Firehose vs the local Parquet lake), alerts (SNS vs terminal + jsonl)
+ * and dead letters (SQS vs jsonl).
+ */
+export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger, alertOut: NodeJS.WritableStream): ConsumerPorts {
+  const ddb = dynamoClient({ region: cfg.region, ...(cfg.dynamodbEndpoint !== undefined ? { endpoint: cfg.dynamodbEndpoint } : {}) });
+  const ticks = new DynamoTicksSink(ddb, { tableName: cfg.tables.ticks, ttlDays: cfg.ticksTtlDays, logger });
+  const latest = new DynamoLatestSink(ddb, { tableName: cfg.tables.latest, logger });
+  const state = new DynamoStateStore(ddb, { tableName: cfg.tables.state, logger });
+  if (cfg.local !== undefined) {
+    const lake = new LakeSink({ dataDir: cfg.local.dataDir, workerId: cfg.workerId, shardId, flushIntervalMs: cfg.local.lakeFlushMs, logger });
+    const alerts = new LocalAlertPublisher({ dataDir: cfg.local.dataDir, out: alertOut, cooldownMs: cfg.alertCooldownMs, logger });
+    const dlq = new LocalDeadLetterQueue({ dataDir: cfg.local.dataDir, logger });
+    return {
+      sinks: [ticks, latest, lake],
+      state,
+      alerts,
+      dlq,
+      async close() {
+        await lake.close();
+        await alerts.close();
+        ddb.destroy();
+      },
+    };
+  }
+  const aws = cfg.aws!;
+  const opts = clientOptions({ region: cfg.region, ...(cfg.awsEndpoint !== undefined ? { endpoint: cfg.awsEndpoint } : {}) });
+  const firehose = new FirehoseClient(opts);
+  const sns = new SNSClient(opts);
+  const sqs = new SQSClient(opts);
+  return {
+    sinks: [ticks, latest, new FirehoseTickSink(firehose, { deliveryStreamName: aws.firehoseStream, logger })],
+    state,
+    alerts: new SnsAlertPublisher(ddb, sns, { topicArn: aws.alertTopicArn, alertsTableName: cfg.tables.alerts, cooldownMs: cfg.alertCooldownMs }),
+    dlq: new SqsDeadLetterQueue(sqs, { queueUrl: aws.deadLetterQueueUrl }),
+    close() {
+      for (const c of [ddb, firehose, sns, sqs]) c.destroy();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureKclJars, assertJava, projectRoot } from '../consumer/kcl/jars';
+import { startDaemon } from '../consumer/kcl/daemon';
+import { buildDaemonProperties } from '../consumer/kcl/properties';
+import { ENV } from '../shared/env-names';
+import type { ManagedProcess } from './process';
+import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
+import { StatusServer } from './status-server';
+
+export interface PipelineOptions {
+  shards: number;
+  workers: number;
+  /** lake, alerts, dead letters */
+  dataDir: string;
+  /** logs and generated properties */
+  runDir: string;
+  streamName?: string;
+  applicationName?: string;
+  checkpointEveryRecords?: number;
+  checkpointEveryMs?: number;
+  logLevel?: string;
+  lakeFlushMs?: number;
+  idleTimeBetweenReadsInMillis?: number;
+  failoverTimeMillis?: number;
+  log?: (msg: string) => void;
+}
+
+export interface Pipeline {
+  readonly stack: LocalStack;
+  readonly status: StatusServer;
+  readonly streamName: string;
+  readonly applicationName: string;
+  readonly tables: { ticks: string; latest: string; state: string; alerts: string };
+  readonly workers: (ManagedProcess | undefined)[];
+  startWorker(i: number): ManagedProcess;
+  /** SIGTERM: the daemon asks each processor to checkpoint, then exits. */
+  stopWorker(i: number, graceMs?: number): Promise<void>;
+  /** SIGKILL the worker's whole process group: a crash, no goodbye. */
+  killWorker(i: number): Promise<void>;
+  countRows(table: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The record-processor command the daemon runs once per shard. */
+export function processorCommand(): string {
+  const main = path.join(projectRoot(), 'dist', 'consumer', 'main.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} not found: run \`npm run build\` first`);
+  return `${process.execPath} ${main}`;
+}
+
+/**
+ * The whole local consumer side: emulators, stream, tables and N real KCL
+ * MultiLangDaemon workers sharing one application (lease table). Used by
+ * `npm start` and by the integration tests.
+ */
+export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
+  assertJava();
+  const jarsDir = ensureKclJars(o.log ? { log: o.log } : {});
+  const command = processorCommand();
+  fs.mkdirSync(o.runDir, { recursive: true });
+  fs.mkdirSync(o.dataDir, { recursive: true });
+  const stack = await startLocalStack({ logDir: o.runDir });
+  const status = new StatusServer();
+  try {
+    const streamName = o.streamName ?? 'tickstream';
+    const applicationName = o.applicationName ?? 'tickstream-consumer';
+    const tables = { ticks: 'tickstream-ticks', latest: 'tickstream-latest', state: 'tickstream-state', alerts: 'tickstream-alerts' };
+    await Promise.all([createStream(stack.kinesis, streamName, o.shards), createTables(stack.dynamo, tables, applicationName)]);
+    await status.start();
+    const workers: (ManagedProcess | undefined)[] = [];
+    const startWorker = (i: number): ManagedProcess => {
+      const workerId = `worker-${i + 1}`;
+      const proc = startDaemon({
+        name: workerId,
+        jarsDir,
+        runDir: o.runDir,
+        properties: buildDaemonProperties({
+          streamName,
+          applicationName,
+          executableName: command,
+          region: stack.region,
+          workerId,
+          kinesisEndpoint: stack.kinesisEndpoint,
+          dynamoDBEndpoint: stack.dynamodbEndpoint,
+          idleTimeBetweenReadsInMillis: o.idleTimeBetweenReadsInMillis ?? 200,
+          failoverTimeMillis: o.failoverTimeMillis ?? 10000,
+          fastStart: true,
+        }),
+        env: {
+          [ENV.mode]: 'local',
+          [ENV.region]: stack.region,
+          [ENV.dynamodbEndpoint]: stack.dynamodbEndpoint,
+          [ENV.ticksTable]: tables.ticks,
+          [ENV.latestTable]: tables.latest,
+          [ENV.stateTable]: tables.state,
+          [ENV.alertsTable]: tables.alerts,
+          [ENV.dataDir]: path.resolve(o.dataDir),
+          [ENV.statusPort]: String(status.port),
+          [ENV.workerId]: workerId,
+          [ENV.logLevel]: o.logLevel ?? 'info',
+          [ENV.checkpointEveryRecords]: String(o.checkpointEveryRecords ?? 5000),
+          [ENV.checkpointEveryMs]: String(o.checkpointEveryMs ?? 5000),
+          [ENV.lakeFlushMs]: String(o.lakeFlushMs ?? 5000),
+          // the SDK's Node 20 deprecation notice is noise in every processor's log
+          AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+        },
+      });
+      workers[i] = proc;
+      return proc;
+    };
+    for (let i = 0; i < o.workers; i++) startWorker(i);
+    let stopped = false;
+    return {
+      stack,
+      status,
+      streamName,
+      applicationName,
+      tables,
+      workers,
+      startWorker,
+      async stopWorker(i, graceMs = 30000) {
+        await workers[i]?.stop(graceMs);
+      },
+      async killWorker(i) {
+        const w = workers[i];
+        if (w?.child.pid !== undefined) {
+          try {
+            process.kill(-w.child.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+          await w.exited;
+        }
+      },
+      async countRows(table) {
+        let count = 0;
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const r = await stack.dynamo.send(new ScanCommand({ TableName: table, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }));
+          count += r.Count ?? 0;
+          start = r.LastEvaluatedKey;
+        } while (start);
+        return count;
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await Promise.all(workers.map((w) => (w ? w.stop(30000) : Promise.resolve(null))));
+        status.close();
+        await stack.stop();
+      },
+    };
+  } catch (err) {
+    status.close();
+    await stack.stop();
+    throw err;
+  }
+}

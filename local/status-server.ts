@@ -1,0 +1,79 @@
+import dgram from 'node:dgram';
+import type { StatusMessage } from '../consumer/status';
+
+export interface ConsumerTotals {
+  records: number;
+  applied: number;
+  duplicates: number;
+  deadLetters: number;
+  signals: number;
+  alertsPublished: number;
+  sinkRetries: number;
+  errors: number;
+  /** latest millisBehindLatest per shard */
+  behindByShard: Map<string, number>;
+  latenciesMs: number[];
+  firstAppliedAt: number | undefined;
+  workers: Set<string>;
+}
+
+/** Collects the record processors' UDP progress reports (consumer/status.ts). */
+export class StatusServer {
+  readonly totals: ConsumerTotals = {
+    records: 0,
+    applied: 0,
+    duplicates: 0,
+    deadLetters: 0,
+    signals: 0,
+    alertsPublished: 0,
+    sinkRetries: 0,
+    errors: 0,
+    behindByShard: new Map(),
+    latenciesMs: [],
+    firstAppliedAt: undefined,
+    workers: new Set(),
+  };
+  private readonly sock = dgram.createSocket('udp4');
+  port = 0;
+
+  async start(): Promise<number> {
+    this.sock.on('message', (buf) => this.onMessage(buf));
+    await new Promise<void>((resolve) => this.sock.bind(0, '127.0.0.1', resolve));
+    this.port = this.sock.address().port;
+    return this.port;
+  }
+
+  private onMessage(buf: Buffer): void {
+    let m: StatusMessage;
+    try {
+      m = JSON.parse(buf.toString('utf8')) as StatusMessage;
+    } catch {
+      return;
+    }
+    const t = this.totals;
+    t.records += m.records;
+    t.applied += m.applied;
+    t.duplicates += m.duplicates;
+    t.deadLetters += m.deadLetters;
+    t.signals += m.signals;
+    t.alertsPublished += m.alertsPublished;
+    t.sinkRetries += m.sinkRetries;
+    t.errors += m.errors;
+    t.workers.add(m.worker);
+    if (m.millisBehindLatest !== undefined) t.behindByShard.set(m.shardId, m.millisBehindLatest);
+    if (t.firstAppliedAt === undefined && m.applied > 0) t.firstAppliedAt = Date.now();
+    // bounded: a long run keeps a sliding sample
+    for (const l of m.latenciesMs) t.latenciesMs.push(l);
+    if (t.latenciesMs.length > 200_000) t.latenciesMs.splice(0, t.latenciesMs.length - 100_000);
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+}
+
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
