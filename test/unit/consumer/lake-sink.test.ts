@@ -1,0 +1,127 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SinkWriteError } from '../../../consumer/errors';
+import { LakeSink, lakeTicksDir, readLakeHighWaterMarks } from '../../../consumer/sinks/lake-sink';
+import type { EnrichedTick } from '../../../shared/enriched';
+import { closeDuckdb, duckdb } from '../../../shared/parquet';
+import { knownInput, tick } from './factories';
+
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'tickstream-lake-'));
+});
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+afterAll(async () => {
+  await closeDuckdb();
+});
+
+async function lakeFiles(): Promise<string[]> {
+  const root = lakeTicksDir(dataDir);
+  const out: string[] = [];
+  for (const part of await readdir(root).catch(() => [] as string[])) {
+    for (const f of await readdir(path.join(root, part))) out.push(`${part}/${f}`);
+  }
+  return out.sort();
+}
+
+async function lakeRows(): Promise<{ symbol: string; ts: number; dt: string }[]> {
+  const conn = await (await duckdb()).connect();
+  try {
+    const glob = path.join(lakeTicksDir(dataDir), '**', '*.parquet');
+    const r = await conn.runAndReadAll(
+      `SELECT symbol, CAST(epoch_ms(ts) AS DOUBLE) AS ts, dt FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}) ORDER BY ts, symbol`,
+    );
+    return r.getRowObjects().map((o) => ({ symbol: String(o.symbol), ts: Number(o.ts), dt: String(o.dt) }));
+  } finally {
+    conn.closeSync();
+  }
+}
+
+const key = (r: Pick<EnrichedTick, 'symbol' | 'ts' | 'dt'>): string => `${r.dt}|${r.ts}|${r.symbol}`;
+
+describe('LakeSink', () => {
+  it('buffers until flush(), then writes one Snappy Parquet file per dt partition with a unique, informative name', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'worker/1', shardId: 'shardId-000000000003', flushIntervalMs: 0 });
+    const rows = knownInput({ perSymbol: 200 }); // 21:00 + 200 min: crosses midnight
+    await sink.write(rows);
+    expect(await lakeFiles()).toEqual([]);
+    await sink.flush();
+    const files = await lakeFiles();
+    expect(files.map((f) => f.split('/')[0])).toEqual(['dt=2024-03-01', 'dt=2024-03-02']);
+    for (const f of files) expect(f).toMatch(/^dt=\d{4}-\d\d-\d\d\/worker_1-shardId-000000000003-\d{13}-[0-9a-f]{8}\.parquet$/);
+    expect((await lakeRows()).map(key)).toEqual(rows.map(key).sort());
+    await sink.close();
+  });
+
+  it('flushes by itself when the buffer reaches maxRows, and the write waits for it (backpressure)', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', maxRows: 100, flushIntervalMs: 0 });
+    const rows = knownInput({ perSymbol: 30, startTs: Date.UTC(2024, 2, 1, 10) }); // 150 rows, one partition
+    await sink.write(rows.slice(0, 99));
+    expect(await lakeFiles()).toHaveLength(0);
+    await sink.write(rows.slice(99, 150));
+    expect(await lakeFiles()).toHaveLength(1);
+    expect(sink.stats.rowsWritten).toBe(150);
+    await sink.close();
+  });
+
+  it('flushes by size (maxBytes) too', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', maxBytes: 10_000, flushIntervalMs: 0 });
+    await sink.write(knownInput({ perSymbol: 20, startTs: Date.UTC(2024, 2, 1, 10) }));
+    expect(await lakeFiles()).toHaveLength(1);
+    await sink.close();
+  });
+
+  it('flushes on the interval with no flush() call', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', flushIntervalMs: 50 });
+    await sink.write([tick()]);
+    const deadline = Date.now() + 5000;
+    while ((await lakeFiles()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await lakeFiles()).toHaveLength(1);
+    await sink.close();
+  });
+
+  it('a replay through a new sink (a new processor process) adds no duplicate (symbol, ts) and completes what was missing', async () => {
+    const rows = knownInput({ perSymbol: 100 });
+    const first = new LakeSink({ dataDir, workerId: 'w1', shardId: 's', flushIntervalMs: 0 });
+    await first.write(rows.slice(0, 300)); // "crash" after the lake got 300 rows
+    await first.close();
+    const second = new LakeSink({ dataDir, workerId: 'w2', shardId: 's', flushIntervalMs: 0 });
+    await second.write(rows.slice(0, 200)); // replay from an older checkpoint
+    await second.write(rows.slice(200));
+    await second.close();
+    expect(second.stats.duplicatesDropped).toBe(300);
+    const back = (await lakeRows()).map(key);
+    expect(new Set(back).size).toBe(back.length);
+    expect(back).toEqual(rows.map(key).sort());
+  });
+
+  it('reads the high-water marks of an empty or missing lake as empty', async () => {
+    expect(await readLakeHighWaterMarks(dataDir)).toEqual(new Map());
+    await mkdir(lakeTicksDir(dataDir), { recursive: true });
+    expect(await readLakeHighWaterMarks(dataDir)).toEqual(new Map());
+  });
+
+  it('keeps rows whose file could not be written, reports it, and writes them on the next flush', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', flushIntervalMs: 0 });
+    const rows = [tick({ ts: Date.UTC(2024, 2, 1, 10) }), tick({ ts: Date.UTC(2024, 2, 1, 10, 1) })];
+    await sink.write(rows);
+    // A plain file where the partition directory must go makes the write fail.
+    await mkdir(lakeTicksDir(dataDir), { recursive: true });
+    const blocker = path.join(lakeTicksDir(dataDir), 'dt=2024-03-01');
+    await writeFile(blocker, 'not a directory');
+    await expect(sink.flush()).rejects.toBeInstanceOf(SinkWriteError);
+    await rm(blocker);
+    await sink.flush();
+    expect((await lakeRows()).map(key)).toEqual(rows.map(key));
+    await sink.close();
+  });
+
+  it('refuses writes after close()', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', flushIntervalMs: 0 });
+    await sink.close();
+    await expect(sink.write([tick()])).rejects.toBeInstanceOf(SinkWriteError);
+  });
+});
