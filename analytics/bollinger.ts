@@ -1,6 +1,6 @@
 import type { Indicator } from './indicator';
 import { assertPeriod } from './indicator';
-import { CompensatedSum } from './numeric';
+import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
 import { restoreRing } from './sma';
 import { CorruptSnapshotError } from './errors';
@@ -38,7 +38,8 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
   private readonly buf: Float64Array;
   private pos = 0;
   private count = 0;
-  private readonly acc = new CompensatedSum();
+  private sum = 0;
+  private comp = 0;
   private m2 = 0;
 
   constructor(
@@ -63,23 +64,29 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
     const p = this.period;
     const pos = this.pos;
     const buf = this.buf;
-    const acc = this.acc;
+    let sum = this.sum;
+    let t = sum + x;
+    let comp = this.comp + sumError(sum, x, t);
+    sum = t;
     if (this.count >= p) {
       const old = buf[pos] as number;
-      const oldMean = acc.value / p;
-      acc.add(x);
-      acc.add(-old);
+      const oldMean = (this.sum + this.comp) / p;
+      t = sum - old;
+      comp += sumError(sum, -old, t);
+      this.sum = t;
+      this.comp = comp;
       buf[pos] = x;
       if (pos + 1 === p) {
         this.pos = 0;
         this.m2 = this.exactM2();
       } else {
         this.pos = pos + 1;
-        this.m2 += (x - old) * (x - acc.value / p + old - oldMean);
+        this.m2 += (x - old) * (x - (t + comp) / p + old - oldMean);
       }
       return true;
     }
-    acc.add(x);
+    this.sum = sum;
+    this.comp = comp;
     buf[pos] = x;
     this.pos = pos + 1 === p ? 0 : pos + 1;
     if (++this.count === p) this.m2 = this.exactM2();
@@ -88,7 +95,7 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
 
   private exactM2(): number {
     const p = this.period;
-    const mean = this.acc.value / p;
+    const mean = (this.sum + this.comp) / p;
     const buf = this.buf;
     let m2 = 0;
     for (let i = 0; i < p; i++) {
@@ -103,7 +110,7 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
   }
 
   get middle(): number {
-    return this.acc.value / this.period;
+    return (this.sum + this.comp) / this.period;
   }
 
   get stdDev(): number {
@@ -131,8 +138,8 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
       k: this.k,
       buf: Array.from(this.buf.subarray(0, this.count)),
       pos: this.pos,
-      sum: this.acc.sum,
-      comp: this.acc.comp,
+      sum: this.sum,
+      comp: this.comp,
       m2: this.m2,
     };
   }
@@ -151,8 +158,8 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
       bb.count = count;
       bb.pos = pos;
     });
-    bb.acc.sum = readFinite(o, 'sum', path);
-    bb.acc.comp = readFinite(o, 'comp', path);
+    bb.sum = readFinite(o, 'sum', path);
+    bb.comp = readFinite(o, 'comp', path);
     bb.m2 = readFinite(o, 'm2', path);
     return bb;
   }

@@ -1,7 +1,7 @@
 import { CorruptSnapshotError } from './errors';
 import type { Indicator } from './indicator';
 import { assertPeriod } from './indicator';
-import { CompensatedSum } from './numeric';
+import { sumError } from './numeric';
 import { readFinite, readFiniteArray, readInt, readObject } from './snapshot';
 
 export interface SmaState {
@@ -22,7 +22,8 @@ export class SMA implements Indicator<number, SmaState> {
   private readonly buf: Float64Array;
   private pos = 0;
   private count = 0;
-  private readonly acc = new CompensatedSum();
+  private sum = 0;
+  private comp = 0;
 
   constructor(readonly period: number) {
     assertPeriod(period, 'SMA');
@@ -40,21 +41,27 @@ export class SMA implements Indicator<number, SmaState> {
   update(x: number): number | null {
     const p = this.period;
     const pos = this.pos;
+    let sum = this.sum;
+    let t = sum + x;
+    let comp = this.comp + sumError(sum, x, t);
+    sum = t;
     if (this.count >= p) {
-      const old = this.buf[pos] as number;
-      this.acc.add(x);
-      this.acc.add(-old);
+      const old = -(this.buf[pos] as number);
+      t = sum + old;
+      comp += sumError(sum, old, t);
+      sum = t;
     } else {
-      this.acc.add(x);
       this.count++;
     }
+    this.sum = sum;
+    this.comp = comp;
     this.buf[pos] = x;
     this.pos = pos + 1 === p ? 0 : pos + 1;
-    return this.count >= p ? this.acc.value / p : null;
+    return this.count >= p ? (sum + comp) / p : null;
   }
 
   getResult(): number | null {
-    return this.count >= this.period ? this.acc.value / this.period : null;
+    return this.count >= this.period ? (this.sum + this.comp) / this.period : null;
   }
 
   getState(): SmaState {
@@ -62,8 +69,8 @@ export class SMA implements Indicator<number, SmaState> {
       period: this.period,
       buf: Array.from(this.buf.subarray(0, this.count)),
       pos: this.pos,
-      sum: this.acc.sum,
-      comp: this.acc.comp,
+      sum: this.sum,
+      comp: this.comp,
     };
   }
 
@@ -75,8 +82,8 @@ export class SMA implements Indicator<number, SmaState> {
       sma.count = count;
       sma.pos = pos;
     });
-    sma.acc.sum = readFinite(o, 'sum', path);
-    sma.acc.comp = readFinite(o, 'comp', path);
+    sma.sum = readFinite(o, 'sum', path);
+    sma.comp = readFinite(o, 'comp', path);
     return sma;
   }
 }

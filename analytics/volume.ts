@@ -16,8 +16,11 @@ export type VolumeRatioState = SmaState;
  */
 export class VolumeRatio implements Indicator<number, VolumeRatioState> {
   private sma: SMA;
-  private avg: number | null = null;
-  private ratio: number | null = null;
+  // NaN for "none" rather than null: a field that holds either null or a
+  // double is stored as a pointer to a fresh heap number on every update,
+  // which the long-lived analyzer then drags through every GC.
+  private avg = Number.NaN;
+  private ratio = Number.NaN;
 
   constructor(readonly period = 20) {
     this.sma = new SMA(period);
@@ -28,24 +31,24 @@ export class VolumeRatio implements Indicator<number, VolumeRatioState> {
   }
 
   get isStable(): boolean {
-    return this.avg !== null;
+    return this.avg === this.avg;
   }
 
   /** Average of the `period` volumes before the latest update. */
   get average(): number | null {
-    return this.avg;
+    return this.avg === this.avg ? this.avg : null;
   }
 
   update(volume: number): number | null {
     const avg = this.sma.getResult();
-    this.avg = avg;
-    this.ratio = avg !== null && avg > 0 ? volume / avg : null;
+    this.avg = avg ?? Number.NaN;
+    this.ratio = avg !== null && avg > 0 ? volume / avg : Number.NaN;
     this.sma.update(volume);
-    return this.ratio;
+    return this.ratio === this.ratio ? this.ratio : null;
   }
 
   getResult(): number | null {
-    return this.ratio;
+    return this.ratio === this.ratio ? this.ratio : null;
   }
 
   /** Only the window is saved: `average` and the ratio of the *last* update are

@@ -1,5 +1,5 @@
 import type { IndicatorBase } from './indicator';
-import { CompensatedSum } from './numeric';
+import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
 
 export interface VwapState {
@@ -30,44 +30,53 @@ export const MS_PER_DAY = 86_400_000;
  */
 export class SessionVWAP implements IndicatorBase<number, VwapState> {
   private day = -1;
-  private readonly pv = new CompensatedSum();
-  private readonly v = new CompensatedSum();
+  private pv = 0;
+  private pvComp = 0;
+  private v = 0;
+  private vComp = 0;
 
   readonly requiredInputs = 1;
 
   get isStable(): boolean {
-    return this.v.value > 0;
+    return this.v + this.vComp > 0;
   }
 
   update(price: number, volume: number, tsMs: number): number | null {
     const day = Math.floor(tsMs / MS_PER_DAY);
     if (day !== this.day) {
       this.day = day;
-      this.pv.reset();
-      this.v.reset();
+      this.pv = 0;
+      this.pvComp = 0;
+      this.v = 0;
+      this.vComp = 0;
     }
-    this.pv.add(price * volume);
-    this.v.add(volume);
+    const x = price * volume;
+    let t = this.pv + x;
+    this.pvComp += sumError(this.pv, x, t);
+    this.pv = t;
+    t = this.v + volume;
+    this.vComp += sumError(this.v, volume, t);
+    this.v = t;
     return this.getResult();
   }
 
   getResult(): number | null {
-    const v = this.v.value;
-    return v > 0 ? this.pv.value / v : null;
+    const v = this.v + this.vComp;
+    return v > 0 ? (this.pv + this.pvComp) / v : null;
   }
 
   getState(): VwapState {
-    return { day: this.day, pv: this.pv.sum, pvComp: this.pv.comp, v: this.v.sum, vComp: this.v.comp };
+    return { day: this.day, pv: this.pv, pvComp: this.pvComp, v: this.v, vComp: this.vComp };
   }
 
   static fromState(state: unknown, path = 'vwap'): SessionVWAP {
     const o = readObject(state, path);
     const vw = new SessionVWAP();
     vw.day = readInt(o, 'day', path, -1, 10_000_000);
-    vw.pv.sum = readFinite(o, 'pv', path);
-    vw.pv.comp = readFinite(o, 'pvComp', path);
-    vw.v.sum = readFinite(o, 'v', path);
-    vw.v.comp = readFinite(o, 'vComp', path);
+    vw.pv = readFinite(o, 'pv', path);
+    vw.pvComp = readFinite(o, 'pvComp', path);
+    vw.v = readFinite(o, 'v', path);
+    vw.vComp = readFinite(o, 'vComp', path);
     return vw;
   }
 }

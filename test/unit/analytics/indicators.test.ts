@@ -1,5 +1,6 @@
-import { BollingerBands, CompensatedSum, EMA, RSI, SMA, SessionVWAP, VolumeRatio } from '../../../analytics';
+import { BollingerBands, EMA, RSI, SMA, SessionVWAP, VolumeRatio } from '../../../analytics';
 import type { Indicator } from '../../../analytics';
+import { sumError } from '../../../analytics/numeric';
 import { randomWalk, rng } from './factories';
 
 describe('SMA never drifts', () => {
@@ -37,10 +38,15 @@ describe('SMA never drifts', () => {
     expect(elapsedMs).toBeLessThan(10_000);
   });
 
-  it('CompensatedSum recovers small terms next to huge ones', () => {
-    const s = new CompensatedSum();
-    for (const x of [1e16, 1, 1, -1e16]) s.add(x);
-    expect(s.value).toBe(2);
+  it('sumError recovers small terms next to huge ones', () => {
+    let sum = 0;
+    let comp = 0;
+    for (const x of [1e16, 1, 1, -1e16]) {
+      const t = sum + x;
+      comp += sumError(sum, x, t);
+      sum = t;
+    }
+    expect([sum, comp, sum + comp]).toEqual([0, 2, 2]);
   });
 });
 
