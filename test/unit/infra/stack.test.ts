@@ -193,12 +193,13 @@ describe('Firehose to the Parquet lake', () => {
     expect((dest().BufferingHints as { SizeInMBs: number }).SizeInMBs).toBeGreaterThanOrEqual(64);
   });
 
-  test('partitions by the tick date: dt prefix from a jq MetadataExtraction of .dt', () => {
+  test('partitions by the tick date: dt prefix from a jq MetadataExtraction of .dt, after splitting packed rows', () => {
     expect(dest().Prefix).toBe('ticks/dt=!{partitionKeyFromQuery:dt}/');
     expect(dest().DynamicPartitioningConfiguration).toMatchObject({ Enabled: true });
     expect(dest().ProcessingConfiguration).toEqual({
       Enabled: true,
       Processors: [
+        { Type: 'RecordDeAggregation', Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }] },
         {
           Type: 'MetadataExtraction',
           Parameters: [
