@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ReplayFormatError } from '../../../producer/errors';
+import { ReplaySource, mergeBars, parseTimestamp, symbolFromFileName, type Bar, type ReplaySourceOptions } from '../../../producer/sources/replay';
+import type { Tick } from '../../../shared/tick';
+import { FakeClock, captureLogs } from './helpers';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'replay-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function csv(name: string, rows: string[], header = 'timestamp,open,high,low,close,volume'): string {
+  const file = join(dir, name);
+  writeFileSync(file, [header, ...rows].join('\n') + '\n');
+  return file;
+}
+
+async function collect(opts: Omit<ReplaySourceOptions, 'logger'>, limit = Infinity): Promise<{ ticks: Tick[]; clock: FakeClock; source: ReplaySource }> {
+  const clock = new FakeClock();
+  const source = new ReplaySource({ speed: Infinity, ...opts, logger: captureLogs().logger, clock });
+  const ac = new AbortController();
+  const ticks: Tick[] = [];
+  for await (const batch of source.ticks(ac.signal)) {
+    ticks.push(...batch);
+    if (ticks.length >= limit) ac.abort();
+  }
+  return { ticks, clock, source };
+}
+
+const brief = (t: Tick): string => `${t.symbol}@${new Date(t.ts).toISOString()}=${t.price}/${t.previousClose}`;
+
+describe('parseTimestamp', () => {
+  it('treats zone-less timestamps as UTC and accepts epoch seconds and ms', () => {
+    expect(parseTimestamp('2024-01-02 09:30:00')).toBe(Date.UTC(2024, 0, 2, 9, 30));
+    expect(parseTimestamp('2024-01-02T09:30:00')).toBe(Date.UTC(2024, 0, 2, 9, 30));
+    expect(parseTimestamp('2024-01-02T09:30:00-05:00')).toBe(Date.UTC(2024, 0, 2, 14, 30));
+    expect(parseTimestamp('2024-01-02')).toBe(Date.UTC(2024, 0, 2));
+    expect(parseTimestamp('1704187800')).toBe(1_704_187_800_000);
+    expect(parseTimestamp('1704187800000')).toBe(1_704_187_800_000);
+    expect(parseTimestamp('yesterday')).toBeUndefined();
+  });
+
+  it('takes the symbol from the file name', () => {
+    expect(symbolFromFileName('/data/aapl_1m.csv')).toBe('AAPL');
+    expect(symbolFromFileName('BRK-B.parquet')).toBe('BRK-B');
+  });
+});
+
+describe('ReplaySource', () => {
+  it('merges single-symbol files in time order with previousClose from the previous date', async () => {
+    const aapl = csv('AAPL.csv', [
+      '2024-01-02 14:30:00,100,101,99,100.5,1000',
+      '2024-01-02 14:32:00,100.5,102,100,101,1200',
+      '2024-01-03 14:30:00,101,103,100,102,900',
+      '2024-01-03 14:31:00,102,103,101,103,800',
+    ]);
+    const msft = csv('msft.csv', ['2024-01-02 14:31:00,370,371,369,370.5,500', '2024-01-03 14:30:00,371,372,370,372,600']);
+    const { ticks } = await collect({ csvFiles: [aapl, msft] });
+    expect(ticks.map(brief)).toEqual([
+      'AAPL@2024-01-02T14:30:00.000Z=100.5/100',
+      'MSFT@2024-01-02T14:31:00.000Z=370.5/370',
+      'AAPL@2024-01-02T14:32:00.000Z=101/100',
+      'AAPL@2024-01-03T14:30:00.000Z=102/101',
+      'MSFT@2024-01-03T14:30:00.000Z=372/370.5',
+      'AAPL@2024-01-03T14:31:00.000Z=103/101',
+    ]);
+    expect(ticks.every((t) => t.source === 'replay' && t.v === 1)).toBe(true);
+    expect(ticks[0]?.volume).toBe(1000);
+  });
+
+  it('reads a symbol column, and a Parquet file, merged together', async () => {
+    const multi = csv('bars.csv', ['2024-01-02T14:30:00Z,AAA,10,11,9,10,5', '2024-01-02T14:31:00Z,BBB,20,21,19,20,6'], 'timestamp,symbol,open,high,low,close,volume');
+    const pq = join(dir, 'CCC.parquet');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await conn.run(
+      `COPY (SELECT * FROM (VALUES (TIMESTAMP '2024-01-02 14:32:00', 30.0, 31.0, 29.0, 30.5, 7.0),
+                                   (TIMESTAMP '2024-01-02 14:29:00', 29.0, 30.0, 28.0, 29.5, 8.0))
+             AS t("timestamp", open, high, low, close, volume)) TO '${pq}' (FORMAT PARQUET)`,
+    );
+    conn.closeSync();
+    db.closeSync();
+    const { ticks } = await collect({ csvFiles: [multi], parquetFiles: [pq] });
+    expect(ticks.map((t) => `${t.symbol}@${new Date(t.ts).toISOString().slice(11, 16)}`)).toEqual(['CCC@14:29', 'AAA@14:30', 'BBB@14:31', 'CCC@14:32']);
+  });
+
+  it('paces by market time at the speed factor', async () => {
+    const f = csv('PACE.csv', ['2024-01-02 14:30:00,1,1,1,1,1', '2024-01-02 14:31:00,1,1,1,1.1,1', '2024-01-02 14:33:00,1,1,1,1.2,1']);
+    const { ticks, clock } = await collect({ csvFiles: [f], speed: 60 });
+    expect(ticks).toHaveLength(3);
+    // 1 and 2 minutes of market time at 60x: 1 s then 2 s
+    expect(clock.sleeps).toEqual([1_000, 2_000]);
+    const real = await collect({ csvFiles: [f], speed: 1 });
+    expect(real.clock.sleeps).toEqual([60_000, 120_000]);
+  });
+
+  it('loops with whole-day shifts so ticks stay strictly increasing per symbol', async () => {
+    const f = csv('LOOP.csv', ['2024-01-02 14:30:00,10,10,10,10,1', '2024-01-02 20:59:00,10,10,10,11,1', '2024-01-03 14:30:00,11,11,11,12,1']);
+    const { ticks } = await collect({ csvFiles: [f], loop: true }, 9);
+    expect(ticks.slice(0, 9).map((t) => new Date(t.ts).toISOString().slice(0, 16))).toEqual([
+      '2024-01-02T14:30',
+      '2024-01-02T20:59',
+      '2024-01-03T14:30',
+      '2024-01-04T14:30',
+      '2024-01-04T20:59',
+      '2024-01-05T14:30',
+      '2024-01-06T14:30',
+      '2024-01-06T20:59',
+      '2024-01-07T14:30',
+    ]);
+    for (let i = 1; i < ticks.length; i++) expect((ticks[i] as Tick).ts).toBeGreaterThan((ticks[i - 1] as Tick).ts);
+    // previousClose carries over the loop boundary: the last close of 01-03 is 12
+    expect(ticks[3]?.previousClose).toBe(12);
+  });
+
+  it('drops bad rows with a count, and rejects files out of time order', async () => {
+    const f = csv('BAD.csv', ['2024-01-02 14:30:00,1,1,1,1,1', 'garbage,1,1,1,1,1', '2024-01-02 14:31:00,1,1,1,-5,1', '2024-01-02 14:32:00,1,1,1,2,1']);
+    const { ticks, source } = await collect({ csvFiles: [f] });
+    expect(ticks).toHaveLength(2);
+    expect(source.metrics.get('replay.bad_rows')).toBe(2);
+
+    const unordered = csv('ORD.csv', ['2024-01-02 14:31:00,1,1,1,1,1', '2024-01-02 14:30:00,1,1,1,1,1']);
+    await expect(collect({ csvFiles: [unordered] })).rejects.toBeInstanceOf(ReplayFormatError);
+    const noHeader = csv('NOHDR.csv', ['2024-01-02 14:31:00,1,1,1,1,1'], 'time,price');
+    await expect(collect({ csvFiles: [noHeader] })).rejects.toThrow(/header lacks timestamp/);
+  });
+
+  it('merges lazily: each input is read only one bar ahead', async () => {
+    const pulls = [0, 0, 0];
+    const input = (i: number, n: number): AsyncIterator<Bar> => {
+      let k = 0;
+      return {
+        next: () => {
+          pulls[i] = (pulls[i] ?? 0) + 1;
+          return Promise.resolve(k < n ? { done: false, value: { symbol: `S${i}`, ts: (k++ * 3 + i) * 1000, open: 1, close: 1, volume: 1 } } : { done: true, value: undefined });
+        },
+      };
+    };
+    const merged = mergeBars([input(0, 1_000_000), input(1, 1_000_000), input(2, 1_000_000)]);
+    const out: Bar[] = [];
+    for await (const b of merged) {
+      out.push(b);
+      if (out.length === 30) break;
+    }
+    expect(out.map((b) => b.ts)).toEqual(Array.from({ length: 30 }, (_, i) => i * 1000));
+    expect(Math.max(...pulls)).toBeLessThanOrEqual(11);
+  });
+});
