@@ -1,6 +1,6 @@
 /** Two projects so the fast unit suite can run alone (`npm run test:unit`)
  *  while `npm test` still runs everything, integration included. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
@@ -17,8 +17,8 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       // Each integration file starts its own emulators and daemons; running
       // them in parallel on a 2-core machine only makes every one slower.
-      maxWorkers: 1,
-      testTimeout: 600000,
+      // (testTimeout is not a per-project option; the setup file sets it)
+      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts'],
     },
   ],
 };
