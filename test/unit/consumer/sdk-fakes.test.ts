@@ -4,10 +4,9 @@
  * adapters' real behaviour against moto is in
  * test/integration/consumer/aws-adapters.test.ts.
  */
-import type { BatchWriteItemCommandInput, DynamoDBClient, WriteRequest , BatchGetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { BatchGetItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import type { FirehoseClient, PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';
-import type { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import type { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { PartialWriteError, SinkWriteError, StateStoreError } from '../../../consumer/errors';
 import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynamodb-ticks';
 import { DynamoStateStore } from '../../../consumer/sinks/dynamodb-state';
