@@ -1,0 +1,23 @@
+import { KCL_MAJOR, KCL_PUBLISHES_METRICS, kclTableActions, kclTableNames } from '../../../infra/kcl';
+
+describe('KCL metadata tables and grants', () => {
+  test('KCL 3.x: lease, worker-metrics and coordinator-state tables; UpdateTable + Query for the leaseOwner GSI', () => {
+    expect(kclTableNames('app', 3)).toEqual(['app', 'app-WorkerMetricStats', 'app-CoordinatorState']);
+    expect(kclTableActions(3)).toEqual(expect.arrayContaining(['dynamodb:CreateTable', 'dynamodb:UpdateTable', 'dynamodb:Query', 'dynamodb:Scan']));
+  });
+
+  test('KCL 2.x: the lease table only, no UpdateTable', () => {
+    expect(kclTableNames('app', 2)).toEqual(['app']);
+    expect(kclTableActions(2)).not.toContain('dynamodb:UpdateTable');
+    expect(kclTableActions(2)).toEqual(expect.arrayContaining(['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+  });
+
+  test('the deployed default is KCL 3.x without CloudWatch publishing (it matches consumer/kcl/pom.xml and metricsLevel NONE)', () => {
+    expect(KCL_MAJOR).toBe(3);
+    expect(KCL_PUBLISHES_METRICS).toBe(false);
+  });
+
+  test('no action is a wildcard', () => {
+    for (const major of [2, 3] as const) expect(kclTableActions(major).filter((a) => a.includes('*'))).toEqual([]);
+  });
+});
