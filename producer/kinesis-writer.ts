@@ -1,15 +1,29 @@
-import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../shared/logger';
 import { encodeTick, type Tick } from '../shared/tick';
+import { backoffDelay, systemClock, type BackoffPolicy, type Clock } from './clock';
+import { KinesisWriteError, RecordTooLargeError, errorForLog } from './errors';
+import { ProducerMetrics } from './metrics';
 
 export interface KinesisWriterOptions {
   streamName: string;
   /** PutRecords limits: 500 records, 5 MiB per call, 1 MiB per record */
   maxBatchRecords?: number;
   maxBatchBytes?: number;
+  /** Attempts per record before the writer fails (default 12). */
   maxAttempts?: number;
+  /** Concurrent PutRecords calls (default 4). */
+  maxInFlight?: number;
+  /** Unacknowledged records held before enqueue() waits: the backpressure
+   *  that slows the source (default 10 × maxBatchRecords). */
+  maxBuffered?: number;
+  backoff?: BackoffPolicy;
   logger?: Logger;
+  /** @deprecated kept for the skeleton's callers; use `clock`. */
   sleep?: (ms: number) => Promise<void>;
+  clock?: Clock;
+  random?: () => number;
+  metrics?: ProducerMetrics;
 }
 
 export interface WriterStats {
@@ -19,80 +33,245 @@ export interface WriterStats {
   failedRecords: number;
 }
 
-const MAX_RECORD_BYTES = 1024 * 1024;
+export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
+
+/** Errors where retrying the same request cannot help. */
+const FATAL_ERRORS = new Set(['ResourceNotFoundException', 'ValidationException', 'AccessDeniedException', 'InvalidArgumentException', 'KMSAccessDeniedException', 'KMSDisabledException', 'KMSNotFoundException', 'UnrecognizedClientException']);
+
+interface Entry {
+  readonly symbol: string;
+  readonly data: Buffer;
+  readonly size: number;
+  readonly producedAt: number;
+  attempts: number;
+}
 
 /**
  * Writes ticks to Kinesis with the symbol as partition key.
  *
- * Order: a PutRecords call can fail some entries and accept others. If a
- * call held two ticks of one symbol and only the first failed, its retry
- * would land after the second, and the consumer would skip it as out of
- * order: a lost tick. So a call never holds two ticks of one symbol, and a
- * call's failed entries are retried before the next call is sent.
+ * Order under partial failure: PutRecords can reject some entries of a call
+ * and accept others. If a call held two ticks of one symbol and only the
+ * first failed, its retry would land after the second and the consumer would
+ * skip it as stale: a lost tick. So at most ONE record per symbol is
+ * unacknowledged at any time, across all calls in flight. Each symbol has a
+ * FIFO; a call takes the head of up to 500 "ready" symbols. Failed entries
+ * stay at the head of their FIFO and become ready again after a backoff;
+ * only they are re-sent, never the entries that succeeded.
+ *
+ * With a universe of hundreds of symbols calls are full; with a handful of
+ * symbols a call carries a handful of records, which is also all a shard
+ * would accept per symbol (1,000 records/s per shard).
+ *
+ * Backpressure: enqueue() resolves once fewer than `maxBuffered` records are
+ * unacknowledged, so an async-iterator source is pulled only as fast as
+ * Kinesis accepts. flush() resolves when everything is acknowledged.
  */
 export class KinesisWriter {
   readonly stats: WriterStats = { recordsSent: 0, putCalls: 0, retriedRecords: 0, failedRecords: 0 };
+  readonly metrics: ProducerMetrics;
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private readonly maxAttempts: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly maxInFlight: number;
+  private readonly maxBuffered: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly log: Logger | undefined;
+  private readonly queues = new Map<string, Entry[]>();
+  /** Symbols whose head may be sent now; a Set keeps arrival order (fairness). */
+  private readonly ready = new Set<string>();
+  private inFlight = 0;
+  private buffered = 0;
+  private fatal: KinesisWriteError | undefined;
+  private spaceWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(
     private readonly client: KinesisClient,
     private readonly o: KinesisWriterOptions,
   ) {
-    this.maxRecords = Math.min(500, o.maxBatchRecords ?? 500);
-    this.maxBytes = Math.min(5 * 1024 * 1024, o.maxBatchBytes ?? 5 * 1024 * 1024);
-    this.maxAttempts = o.maxAttempts ?? 10;
-    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.maxRecords = Math.max(1, Math.min(500, o.maxBatchRecords ?? 500));
+    this.maxBytes = Math.max(1, Math.min(5 * 1024 * 1024, o.maxBatchBytes ?? 5 * 1024 * 1024));
+    this.maxAttempts = o.maxAttempts ?? 12;
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? 4);
+    this.maxBuffered = Math.max(this.maxRecords, o.maxBuffered ?? this.maxRecords * 10);
+    this.backoff = o.backoff ?? { baseMs: 50, maxMs: 5_000 };
+    const sleep = o.sleep;
+    this.clock = o.clock ?? (sleep === undefined ? systemClock : { now: () => Date.now(), sleep: (ms) => sleep(ms) });
+    this.random = o.random ?? Math.random;
+    this.log = o.logger?.child({ component: 'kinesis-writer' });
+    this.metrics = o.metrics ?? new ProducerMetrics();
+  }
+
+  /** Records accepted by enqueue() and not yet acknowledged by Kinesis. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Queue ticks for sending; resolves when there is room for more (not when
+   * these are acknowledged). Throws the writer's fatal error, if any.
+   */
+  async enqueue(ticks: readonly Tick[]): Promise<void> {
+    if (this.fatal) throw this.fatal;
+    for (const t of ticks) {
+      const data = encodeTick(t);
+      const size = data.byteLength + Buffer.byteLength(t.symbol);
+      if (size > KINESIS_MAX_RECORD_BYTES) throw new RecordTooLargeError(t.symbol, size);
+      let q = this.queues.get(t.symbol);
+      if (q === undefined) {
+        q = [];
+        this.queues.set(t.symbol, q);
+        this.ready.add(t.symbol);
+      }
+      q.push({ symbol: t.symbol, data, size, producedAt: t.producedAt, attempts: 0 });
+      this.buffered++;
+    }
+    this.pump();
+    while (this.buffered >= this.maxBuffered) {
+      await new Promise<void>((resolve, reject) => this.spaceWaiters.push({ resolve, reject }));
+    }
+  }
+
+  /** Resolves when every record enqueued so far is acknowledged. */
+  flush(): Promise<void> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    if (this.buffered === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
   }
 
   /** Sends all ticks; resolves when every one is acknowledged by Kinesis. */
   async write(ticks: readonly Tick[]): Promise<void> {
-    let batch: PutRecordsRequestEntry[] = [];
-    let bytes = 0;
-    const inBatch = new Set<string>();
-    for (const t of ticks) {
-      const data = encodeTick(t);
-      const size = data.byteLength + Buffer.byteLength(t.symbol);
-      if (size > MAX_RECORD_BYTES) throw new RangeError(`tick for ${t.symbol} encodes to ${size} bytes, above Kinesis' 1 MiB record limit`);
-      if (batch.length >= this.maxRecords || bytes + size > this.maxBytes || inBatch.has(t.symbol)) {
-        await this.put(batch);
-        batch = [];
-        bytes = 0;
-        inBatch.clear();
-      }
-      inBatch.add(t.symbol);
-      batch.push({ PartitionKey: t.symbol, Data: data });
-      bytes += size;
-    }
-    if (batch.length > 0) await this.put(batch);
+    await this.enqueue(ticks);
+    await this.flush();
   }
 
-  private async put(entries: PutRecordsRequestEntry[]): Promise<void> {
-    let pending = entries;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      this.stats.putCalls++;
-      let failed: PutRecordsRequestEntry[];
-      try {
-        const res = await this.client.send(new PutRecordsCommand({ StreamName: this.o.streamName, Records: pending }));
-        const results = res.Records ?? [];
-        failed = [];
-        for (let i = 0; i < pending.length; i++) if (results[i]?.ErrorCode) failed.push(pending[i]!);
-        this.stats.recordsSent += pending.length - failed.length;
-      } catch (err) {
-        if (attempt >= this.maxAttempts) throw err;
-        failed = pending;
-        this.o.logger?.warn('PutRecords failed, retrying', { attempt, error: (err as Error).message });
+  private pump(): void {
+    while (!this.fatal && this.inFlight < this.maxInFlight && this.ready.size > 0) {
+      const batch: Entry[] = [];
+      let bytes = 0;
+      for (const symbol of this.ready) {
+        const head = this.queues.get(symbol)?.[0];
+        if (head === undefined) {
+          this.ready.delete(symbol);
+          continue;
+        }
+        // A record alone always fits a call (it passed the 1 MiB check).
+        if (batch.length >= this.maxRecords || (batch.length > 0 && bytes + head.size > this.maxBytes)) break;
+        batch.push(head);
+        bytes += head.size;
+        this.ready.delete(symbol);
       }
-      if (failed.length === 0) return;
-      if (attempt >= this.maxAttempts) {
-        this.stats.failedRecords += failed.length;
-        throw new Error(`${failed.length} records still failing after ${attempt} PutRecords attempts`);
-      }
-      this.stats.retriedRecords += failed.length;
-      pending = failed;
-      await this.sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
+      if (batch.length === 0) return;
+      this.inFlight++;
+      void this.send(batch);
     }
   }
+
+  private async send(batch: Entry[]): Promise<void> {
+    const started = this.clock.now();
+    let results: (PutRecordsResultEntry | undefined)[] | undefined;
+    let callError: unknown;
+    try {
+      this.stats.putCalls++;
+      this.metrics.inc('writer.put_calls');
+      const res = await this.client.send(
+        new PutRecordsCommand({ StreamName: this.o.streamName, Records: batch.map((e) => ({ PartitionKey: e.symbol, Data: e.data })) }),
+      );
+      results = res.Records ?? [];
+      this.metrics.observe('writer.put_ms', this.clock.now() - started);
+    } catch (err) {
+      callError = err;
+    }
+    this.inFlight--;
+    const now = this.clock.now();
+    const failed: Entry[] = [];
+    const codes = new Map<string, number>();
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i] as Entry;
+      const r = results?.[i];
+      if (results !== undefined && r !== undefined && r.ErrorCode === undefined && r.SequenceNumber !== undefined) {
+        this.acknowledge(e, now);
+      } else {
+        const code = results === undefined ? errorName(callError) : (r?.ErrorCode ?? 'MissingResultEntry');
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+        failed.push(e);
+      }
+    }
+    if (failed.length > 0) this.retryLater(failed, codes, callError);
+    this.wake();
+    this.pump();
+  }
+
+  private acknowledge(e: Entry, now: number): void {
+    const q = this.queues.get(e.symbol);
+    q?.shift();
+    this.buffered--;
+    this.stats.recordsSent++;
+    this.metrics.inc('writer.records_sent');
+    this.metrics.observe('writer.source_to_ack_ms', now - e.producedAt);
+    if (q === undefined || q.length === 0) this.queues.delete(e.symbol);
+    else this.ready.add(e.symbol);
+  }
+
+  private retryLater(failed: Entry[], codes: Map<string, number>, callError: unknown): void {
+    const name = callError === undefined ? undefined : errorName(callError);
+    if (name !== undefined && FATAL_ERRORS.has(name)) {
+      this.fail(new KinesisWriteError(`PutRecords failed with ${name}; not retryable`, failed.length, { cause: callError }));
+      return;
+    }
+    let maxAttempt = 0;
+    for (const e of failed) {
+      e.attempts++;
+      maxAttempt = Math.max(maxAttempt, e.attempts);
+    }
+    if (maxAttempt >= this.maxAttempts) {
+      this.stats.failedRecords += failed.length;
+      this.metrics.inc('writer.failed_records', failed.length);
+      this.fail(new KinesisWriteError(`${failed.length} records still failing after ${maxAttempt} PutRecords attempts`, failed.length, { cause: callError }));
+      return;
+    }
+    this.stats.retriedRecords += failed.length;
+    this.metrics.inc('writer.retried_records', failed.length);
+    const delay = backoffDelay(maxAttempt - 1, this.backoff, this.random);
+    this.log?.warn('PutRecords entries failed, retrying them', {
+      failed: failed.length,
+      attempt: maxAttempt,
+      delayMs: delay,
+      errorCodes: Object.fromEntries(codes),
+      ...(callError === undefined ? {} : errorForLog(callError)),
+    });
+    void this.clock.sleep(delay).then(() => {
+      for (const e of failed) this.ready.add(e.symbol);
+      this.pump();
+    });
+  }
+
+  private fail(err: KinesisWriteError): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.log?.error('Kinesis writer failed', { failedRecords: err.failedRecords, pending: this.buffered, ...errorForLog(err), cause: errorForLog(err.cause) });
+    for (const w of [...this.spaceWaiters, ...this.drainWaiters]) w.reject(err);
+    this.spaceWaiters = [];
+    this.drainWaiters = [];
+  }
+
+  private wake(): void {
+    if (this.buffered < this.maxBuffered && this.spaceWaiters.length > 0) {
+      const ws = this.spaceWaiters;
+      this.spaceWaiters = [];
+      ws.forEach((w) => w.resolve());
+    }
+    if (this.buffered === 0 && this.drainWaiters.length > 0) {
+      const ws = this.drainWaiters;
+      this.drainWaiters = [];
+      ws.forEach((w) => w.resolve());
+    }
+  }
+}
+
+function errorName(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'name' in err && typeof err.name === 'string') return err.name;
+  return 'Error';
 }

@@ -1,0 +1,141 @@
+import type { KinesisClient, PutRecordsCommand, PutRecordsCommandOutput, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import { KinesisWriter, type KinesisWriterOptions } from '../../../producer/kinesis-writer';
+import { KinesisWriteError } from '../../../producer/errors';
+import { decodeTick, type Tick } from '../../../shared/tick';
+import { captureLogs } from './helpers';
+
+function tick(symbol: string, ts: number): Tick {
+  return { v: 1, symbol, ts, price: 10 + (ts % 7), volume: 100, previousClose: 10, source: 'synthetic', producedAt: ts };
+}
+
+function ticks(symbols: number, perSymbol: number): Tick[] {
+  const out: Tick[] = [];
+  for (let k = 1; k <= perSymbol; k++) for (let s = 0; s < symbols; s++) out.push(tick(`S${s}`, k * 1000));
+  return out;
+}
+
+/** An in-memory Kinesis: stores accepted records per partition key, can fail entries. */
+class FakeKinesis {
+  readonly stored = new Map<string, number[]>();
+  readonly calls: number[] = [];
+  readonly callBytes: number[] = [];
+  concurrent = 0;
+  maxConcurrent = 0;
+  failEntry: (symbol: string, callNo: number) => string | undefined = () => undefined;
+  failCall: (callNo: number) => Error | undefined = () => undefined;
+  delayMs = 0;
+  private seq = 0;
+
+  readonly client = {
+    send: async (cmd: PutRecordsCommand): Promise<PutRecordsCommandOutput> => {
+      const callNo = this.calls.length;
+      const records = cmd.input.Records ?? [];
+      this.calls.push(records.length);
+      this.callBytes.push(records.reduce((n, r) => n + (r.Data?.byteLength ?? 0) + Buffer.byteLength(r.PartitionKey ?? ''), 0));
+      this.concurrent++;
+      this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
+      try {
+        await new Promise((r) => setTimeout(r, this.delayMs));
+        const err = this.failCall(callNo);
+        if (err) throw err;
+        const out: PutRecordsResultEntry[] = records.map((r) => {
+          const key = r.PartitionKey ?? '';
+          const code = this.failEntry(key, callNo);
+          if (code !== undefined) return { ErrorCode: code, ErrorMessage: 'Rate exceeded for shard shardId-000000000000' };
+          const decoded = decodeTick(r.Data ?? new Uint8Array());
+          if (!decoded.ok) throw new Error(decoded.reason);
+          const list = this.stored.get(key) ?? [];
+          list.push(decoded.tick.ts);
+          this.stored.set(key, list);
+          return { SequenceNumber: String(++this.seq), ShardId: 'shardId-000000000000' };
+        });
+        return { Records: out, FailedRecordCount: out.filter((o) => o.ErrorCode).length, $metadata: {} };
+      } finally {
+        this.concurrent--;
+      }
+    },
+  } as unknown as KinesisClient;
+}
+
+function writer(k: FakeKinesis, o: Partial<KinesisWriterOptions> = {}): KinesisWriter {
+  return new KinesisWriter(k.client, { streamName: 's', backoff: { baseMs: 1, maxMs: 5 }, logger: captureLogs().logger, ...o });
+}
+
+function expectExactlyOnceInOrder(k: FakeKinesis, symbols: number, perSymbol: number): void {
+  expect(k.stored.size).toBe(symbols);
+  for (const [sym, list] of k.stored) {
+    expect({ sym, list }).toEqual({ sym, list: Array.from({ length: perSymbol }, (_, i) => (i + 1) * 1000) });
+  }
+}
+
+describe('KinesisWriter', () => {
+  it('writes every tick once, in order per symbol, in calls of at most 500 records', async () => {
+    const k = new FakeKinesis();
+    const w = writer(k);
+    await w.write(ticks(700, 3));
+    expectExactlyOnceInOrder(k, 700, 3);
+    expect(Math.max(...k.calls)).toBeLessThanOrEqual(500);
+    expect(w.stats).toMatchObject({ recordsSent: 2100, retriedRecords: 0, failedRecords: 0 });
+  });
+
+  it('respects the byte limit per call', async () => {
+    const k = new FakeKinesis();
+    const size = 170; // ~ one encoded tick with its key
+    await writer(k, { maxBatchBytes: size * 10 }).write(ticks(100, 1));
+    expect(Math.max(...k.callBytes)).toBeLessThanOrEqual(size * 10);
+    expect(k.calls.reduce((a, b) => a + b, 0)).toBe(100);
+  });
+
+  it('retries only the failed entries of a partly failed call: no loss, no duplicates, order kept', async () => {
+    const k = new FakeKinesis();
+    let n = 0;
+    // every 7th entry fails, including retries sometimes
+    k.failEntry = () => (++n % 7 === 0 ? 'ProvisionedThroughputExceededException' : undefined);
+    const w = writer(k, { maxAttempts: 50 });
+    await w.write(ticks(300, 5));
+    expectExactlyOnceInOrder(k, 300, 5);
+    expect(w.stats.retriedRecords).toBeGreaterThan(0);
+    expect(w.stats.recordsSent).toBe(1500);
+  });
+
+  it('retries a call that failed as a whole', async () => {
+    const k = new FakeKinesis();
+    k.failCall = (c) => (c === 0 ? Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }) : undefined);
+    const w = writer(k);
+    await w.write(ticks(10, 2));
+    expectExactlyOnceInOrder(k, 10, 2);
+  });
+
+  it('bounds calls in flight and applies backpressure to enqueue', async () => {
+    const k = new FakeKinesis();
+    k.delayMs = 5;
+    const w = writer(k, { maxInFlight: 2, maxBatchRecords: 10, maxBuffered: 50 });
+    const all = ticks(200, 2);
+    let maxPending = 0;
+    for (let i = 0; i < all.length; i += 20) {
+      await w.enqueue(all.slice(i, i + 20));
+      maxPending = Math.max(maxPending, w.pending);
+    }
+    await w.flush();
+    expectExactlyOnceInOrder(k, 200, 2);
+    expect(k.maxConcurrent).toBeLessThanOrEqual(2);
+    // enqueue returned only with fewer than maxBuffered + one slice outstanding
+    expect(maxPending).toBeLessThan(50 + 20);
+  });
+
+  it('fails with KinesisWriteError after maxAttempts, and at once on a fatal error', async () => {
+    const k = new FakeKinesis();
+    k.failEntry = () => 'InternalFailure';
+    const w = writer(k, { maxAttempts: 3 });
+    await expect(w.write(ticks(2, 1))).rejects.toBeInstanceOf(KinesisWriteError);
+    expect(k.calls).toHaveLength(3);
+    expect(w.stats.failedRecords).toBe(2);
+
+    const k2 = new FakeKinesis();
+    k2.failCall = () => Object.assign(new Error('Stream s not found'), { name: 'ResourceNotFoundException' });
+    const w2 = writer(k2);
+    await expect(w2.write(ticks(2, 1))).rejects.toThrow(/ResourceNotFoundException/);
+    expect(k2.calls).toHaveLength(1);
+    await expect(w2.enqueue(ticks(1, 1))).rejects.toBeInstanceOf(KinesisWriteError);
+  });
+});
