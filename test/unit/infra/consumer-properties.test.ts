@@ -1,0 +1,104 @@
+/**
+ * The MultiLangDaemon properties the consumer container would generate in
+ * AWS mode, built from the environment infra/ actually puts on the consumer
+ * task definition: a valid KCL multilang config with no emulator endpoints.
+ *
+ * Token values in the template (Ref, Fn::GetAtt, Fn::Join) are resolved to
+ * realistic stand-ins, since the real names only exist after deployment.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadConsumerConfig } from '../../../consumer/config';
+import { buildDaemonProperties, formatProperties, parseProperties, type DaemonProperties } from '../../../consumer/kcl/properties';
+import { ENV } from '../../../shared/env-names';
+import { DEFAULTS } from '../../../infra/config';
+import { KCL_PUBLISHES_METRICS, kclTableNames } from '../../../infra/kcl';
+import { resourcesOfType, synth, type Json } from './template';
+
+const PSEUDO: Record<string, string> = {
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+  'AWS::Partition': 'aws',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+function resolve(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const o = v as Json;
+  if (typeof o.Ref === 'string') return PSEUDO[o.Ref] ?? `Tickstream-${o.Ref}-1A2B3C`;
+  const ga = o['Fn::GetAtt'];
+  if (Array.isArray(ga)) return `arn:aws:svc:eu-west-1:123456789012:${String(ga[0])}`;
+  const join = o['Fn::Join'];
+  if (Array.isArray(join)) {
+    const [sep, parts] = join as [string, unknown[]];
+    return parts.map(resolve).join(sep);
+  }
+  throw new Error(`cannot resolve ${JSON.stringify(v)}`);
+}
+
+const root = path.join(__dirname, '../../..');
+let env: Record<string, string>;
+let props: DaemonProperties;
+let text: string;
+
+beforeAll(() => {
+  const s = synth();
+  const td = resourcesOfType(s, 'AWS::ECS::TaskDefinition').find((t) => t.id.startsWith('ConsumerTask'));
+  const [container] = (td?.Properties.ContainerDefinitions ?? []) as { Environment: { Name: string; Value: unknown }[] }[];
+  env = Object.fromEntries((container?.Environment ?? []).map((e) => [e.Name, resolve(e.Value)]));
+  const cfg = loadConsumerConfig(env);
+  props = buildDaemonProperties({
+    streamName: env[ENV.streamName] ?? '',
+    applicationName: env[ENV.appName] ?? '',
+    executableName: 'node /app/dist/consumer/main.js',
+    region: cfg.region,
+  });
+  text = formatProperties(props);
+}, 120_000);
+
+test('the task environment loads as an AWS-mode consumer config with no endpoints', () => {
+  const cfg = loadConsumerConfig(env);
+  expect(cfg.mode).toBe('aws');
+  expect(cfg.dynamodbEndpoint).toBeUndefined();
+  expect(cfg.awsEndpoint).toBeUndefined();
+  expect(cfg.region).toBe('eu-west-1');
+  expect(cfg.aws).toBeDefined();
+});
+
+test('carries every key the MultiLangDaemon requires', () => {
+  const parsed = parseProperties(text);
+  for (const key of ['executableName', 'streamName', 'applicationName', 'regionName', 'initialPositionInStream', 'AwsCredentialsProvider']) {
+    expect({ key, value: parsed[key] ?? '' }).toEqual({ key, value: expect.stringMatching(/\S/) as unknown });
+  }
+  expect(parsed.initialPositionInStream).toMatch(/^(TRIM_HORIZON|LATEST)$/);
+  expect(parsed.regionName).toBe('eu-west-1');
+});
+
+test('names the stream infra created and the application the KCL table grants are for', () => {
+  expect(props.streamName).toBe(env[ENV.streamName]);
+  expect(props.applicationName).toBe(DEFAULTS.appName);
+  expect(kclTableNames(DEFAULTS.appName)[0]).toBe(props.applicationName);
+});
+
+test('has no emulator endpoint keys and no loopback address anywhere', () => {
+  expect(Object.keys(props)).not.toEqual(expect.arrayContaining(['kinesisEndpoint']));
+  expect(Object.keys(props)).not.toEqual(expect.arrayContaining(['dynamoDBEndpoint']));
+  expect(text).not.toMatch(/localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0/);
+  expect(JSON.stringify(env)).not.toMatch(/localhost|127\.0\.0\.1/);
+});
+
+test('matches the IAM the stack grants: polling retrieval, and no KCL CloudWatch metrics unless granted', () => {
+  expect(props.retrievalMode).toBe('POLLING'); // no SubscribeToShard / consumer ARNs in the role
+  // The consumer role has cloudwatch:PutMetricData only when KCL_PUBLISHES_METRICS is set.
+  expect({ kclPublishes: KCL_PUBLISHES_METRICS, metricsLevel: props.metricsLevel }).toEqual({ kclPublishes: false, metricsLevel: 'NONE' });
+});
+
+test('the executable the daemon starts per shard is built from a source file that exists', () => {
+  const js = /node\s+\/app\/(\S+)\.js/.exec(props.executableName ?? '')?.[1];
+  expect(js).toBe('dist/consumer/main');
+  expect(existsSync(path.join(root, `${(js ?? '').replace(/^dist\//, '')}.ts`))).toBe(true);
+});
+
+test('round-trips through the .properties text format', () => {
+  expect(parseProperties(text)).toEqual(props);
+});
