@@ -199,6 +199,9 @@ async function run(opts: Options): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // package-lock pins SDK versions that run on Node 20; their notice that
+  // later releases need Node 22 would only clutter the status display.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let opts: Options | 'help';
   try {
     opts = parseOptions(process.argv.slice(2));

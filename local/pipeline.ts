@@ -103,8 +103,9 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           [ENV.checkpointEveryRecords]: String(o.checkpointEveryRecords ?? 5000),
           [ENV.checkpointEveryMs]: String(o.checkpointEveryMs ?? 5000),
           [ENV.lakeFlushMs]: String(o.lakeFlushMs ?? 5000),
-          // the SDK's Node 20 deprecation notice is noise in every processor's log
-          AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+          // The SDK's notice that its 2027 releases need Node 22 is noise in
+          // every processor's log; package-lock pins versions that run on 20.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         },
       });
       workers[i] = proc;
