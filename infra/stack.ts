@@ -40,15 +40,18 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { glueColumns, PARTITION_COLUMN } from '../shared/enriched';
 import { ENV } from '../shared/env-names';
+import { TABLE_KEYS, type TableKind } from '../shared/tables';
 import { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICES, type MetricName, type ServiceName } from '../shared/metrics';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, renderQuery } from '../shared/queries';
 import type { InfraConfig } from './config';
 import { KCL_KINESIS_ACTIONS, KCL_MAJOR, KCL_PUBLISHES_METRICS, kclTableActions, kclTableNames } from './kcl';
 
-/** Partition key (a number: the symbol-group index) of the producer's lease table; matches shared/tables.ts. */
-export const PRODUCER_LEASE_PARTITION_KEY = 'group';
-/** TTL attribute of the ticks table: epoch seconds, written by the consumer. */
-export const TICKS_TTL_ATTRIBUTE = 'expires_at';
+/** The shape every TABLE_KEYS entry fits (sort key and TTL optional). */
+interface TableKeys {
+  readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly ttlAttribute?: string;
+}
 /** Lake layout, shared by the Firehose prefix, the Glue location and the projection template. */
 export const LAKE_PREFIX = 'ticks/';
 export const FIREHOSE_PREFIX = `${LAKE_PREFIX}dt=!{partitionKeyFromQuery:dt}/`;
@@ -179,23 +182,31 @@ export class TickstreamStack extends Stack {
     });
 
     // ---------------------------------------------------------------- tables
-    const table = (id: string, partitionKey: dynamodb.Attribute, sortKey?: dynamodb.Attribute, ttl?: string): dynamodb.Table =>
-      new dynamodb.Table(this, id, {
-        partitionKey,
-        ...(sortKey === undefined ? {} : { sortKey }),
-        ...(ttl === undefined ? {} : { timeToLiveAttribute: ttl }),
+    // Keys come from shared/tables.ts, the same definitions local/ uses to
+    // create the tables on the emulator, so the two cannot disagree.
+    const attr = (a: { name: string; type: 'S' | 'N' }): dynamodb.Attribute => ({
+      name: a.name,
+      type: a.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+    });
+    const table = (id: string, kind: TableKind): dynamodb.Table => {
+      const k: TableKeys = TABLE_KEYS[kind];
+      return new dynamodb.Table(this, id, {
+        partitionKey: attr(k.partitionKey),
+        ...(k.sortKey === undefined ? {} : { sortKey: attr(k.sortKey) }),
+        ...(k.ttlAttribute === undefined ? {} : { timeToLiveAttribute: k.ttlAttribute }),
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
         encryptionKey: dataKey,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         removalPolicy,
       });
+    };
     this.tables = {
-      ticks: table('TicksTable', { name: 'symbol', type: dynamodb.AttributeType.STRING }, { name: 'ts', type: dynamodb.AttributeType.NUMBER }, TICKS_TTL_ATTRIBUTE),
-      latest: table('LatestTable', { name: 'symbol', type: dynamodb.AttributeType.STRING }),
-      state: table('StateTable', { name: 'symbol', type: dynamodb.AttributeType.STRING }),
-      alerts: table('AlertsTable', { name: 'alert_id', type: dynamodb.AttributeType.STRING }),
-      producerLeases: table('ProducerLeasesTable', { name: PRODUCER_LEASE_PARTITION_KEY, type: dynamodb.AttributeType.NUMBER }),
+      ticks: table('TicksTable', 'ticks'),
+      latest: table('LatestTable', 'latest'),
+      state: table('StateTable', 'state'),
+      alerts: table('AlertsTable', 'alerts'),
+      producerLeases: table('ProducerLeasesTable', 'producerLeases'),
     };
 
     // ---------------------------------------------------------------- buckets

@@ -6,6 +6,7 @@ import { glueColumns } from '../../../shared/enriched';
 import { ENV } from '../../../shared/env-names';
 import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { NAMED_QUERY_NAMES } from '../../../shared/queries';
+import { TABLE_KEYS } from '../../../shared/tables';
 import { DEFAULTS } from '../../../infra/config';
 import { kclTableActions, kclTableNames, KCL_KINESIS_ACTIONS } from '../../../infra/kcl';
 import { CONSUMER_STOP_TIMEOUT_SECONDS, FIREHOSE_ERROR_PREFIX } from '../../../infra/stack';
@@ -267,6 +268,16 @@ describe('DynamoDB keys', () => {
     expect(keysOf('LatestTable')).toEqual([{ AttributeName: 'symbol', KeyType: 'HASH' }]);
     expect(keysOf('StateTable')).toEqual([{ AttributeName: 'symbol', KeyType: 'HASH' }]);
     expect(keysOf('AlertsTable')).toEqual([{ AttributeName: 'alert_id', KeyType: 'HASH' }]);
+  });
+
+  test('every table matches its key definition in shared/tables.ts (names and S/N types)', () => {
+    const ids: Record<keyof typeof TABLE_KEYS, string> = { ticks: 'TicksTable', latest: 'LatestTable', state: 'StateTable', alerts: 'AlertsTable', producerLeases: 'ProducerLeasesTable' };
+    for (const [kind, prefix] of Object.entries(ids) as [keyof typeof TABLE_KEYS, string][]) {
+      const t = resourcesOfType(s, 'AWS::DynamoDB::Table').find((x) => x.id.startsWith(prefix));
+      const k: { partitionKey: { name: string; type: string }; sortKey?: { name: string; type: string } } = TABLE_KEYS[kind];
+      const want = [k.partitionKey, ...(k.sortKey === undefined ? [] : [k.sortKey])];
+      expect({ kind, attrs: t?.Properties.AttributeDefinitions }).toEqual({ kind, attrs: want.map((a) => ({ AttributeName: a.name, AttributeType: a.type })) });
+    }
   });
 });
 
