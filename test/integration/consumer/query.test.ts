@@ -21,6 +21,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 let dataDir: string;
 let lake: string;
+let filesPerSink: number[] = [];
 const input = knownInput({ perSymbol: 400, seed: 7 }); // 2,000 rows over 2 UTC days
 
 beforeAll(async () => {
@@ -35,8 +36,7 @@ beforeAll(async () => {
     for (const [k, sink] of sinks.entries()) await sink.write(batch.filter((r) => shardOf(r.symbol) === k));
   }
   for (const s of sinks) await s.close();
-  expect(sinks[0]?.stats.filesWritten).toBeGreaterThan(2);
-  expect(sinks[1]?.stats.filesWritten).toBeGreaterThan(2);
+  filesPerSink = sinks.map((s) => s.stats.filesWritten);
 });
 
 afterAll(async () => {
@@ -53,7 +53,8 @@ async function named(name: keyof typeof NAMED_QUERIES): Promise<Record<string, C
 }
 
 describe('named queries on the local lake', () => {
-  it('the lake holds every input row exactly once', async () => {
+  it('the lake holds every input row exactly once, across many files of two writers', async () => {
+    expect(filesPerSink.every((n) => n > 2)).toBe(true);
     const res = await queryLocalLake(lake, 'SELECT COUNT(*) AS n, COUNT(DISTINCT symbol || CAST(ts AS VARCHAR)) AS d, MIN(dt) AS lo, MAX(dt) AS hi FROM {{table}}');
     expect(res.rows).toEqual([[input.length, input.length, '2024-03-01', '2024-03-02']]);
   });
