@@ -539,7 +539,8 @@ export class TickstreamStack extends Stack {
     this.consumerService = new ecs.FargateService(this, 'ConsumerService', {
       cluster,
       taskDefinition: consumerTask,
-      desiredCount: 1,
+      // No desiredCount: autoscaling owns it. Set here, every deploy would
+      // reset a scaled-out service to this number.
       vpcSubnets: privateSubnets,
       assignPublicIp: false,
       // Old and new workers may overlap during a deploy: leases simply move.

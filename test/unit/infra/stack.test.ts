@@ -378,6 +378,13 @@ describe('compute', () => {
     expect(stepAlarms.length).toBeGreaterThanOrEqual(2); // scale-out and scale-in steps
   });
 
+  test('the consumer service leaves its task count to autoscaling (a fixed DesiredCount would reset it on every deploy)', () => {
+    const td = resourcesOfType(s, 'AWS::ECS::TaskDefinition').find((t) => t.id.startsWith('ConsumerTask'))?.id ?? '';
+    const consumer = services().find((svc) => referencedIds(svc.Properties.TaskDefinition).has(td));
+    expect(consumer).toBeDefined();
+    expect(consumer?.Properties.DesiredCount).toBeUndefined();
+  });
+
   test('the producer task count is the configured parameter', () => {
     const producer = services().find((svc) => referencedIds(svc.Properties.TaskDefinition).has(resourcesOfType(s, 'AWS::ECS::TaskDefinition').find((t) => t.id.startsWith('ProducerTask'))?.id ?? ''));
     expect(producer?.Properties.DesiredCount).toBe(DEFAULTS.producerTasks);
