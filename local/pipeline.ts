@@ -7,6 +7,7 @@ import { buildDaemonProperties } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from './process';
 import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
+import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { StatusServer } from './status-server';
 
 export interface PipelineOptions {
@@ -24,6 +25,12 @@ export interface PipelineOptions {
   lakeFlushMs?: number;
   idleTimeBetweenReadsInMillis?: number;
   failoverTimeMillis?: number;
+  /** Per-symbol alert cooldown in tick time; unset: the consumer's default. */
+  alertCooldownMs?: number;
+  /** Put a FaultProxy between the workers (daemons and record processors)
+   *  and the DynamoDB emulator, exposed as `dynamoProxy`; `stack.dynamo`
+   *  still talks to the emulator directly. Default false. */
+  dynamodbProxy?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -34,6 +41,8 @@ export interface Pipeline {
   readonly applicationName: string;
   readonly tables: { ticks: string; latest: string; state: string; alerts: string };
   readonly workers: (ManagedProcess | undefined)[];
+  /** Present when started with `dynamodbProxy: true`. */
+  readonly dynamoProxy: FaultProxy | undefined;
   startWorker(i: number): ManagedProcess;
   /** SIGTERM: the daemon asks each processor to checkpoint, then exits. */
   stopWorker(i: number, graceMs?: number): Promise<void>;
@@ -63,12 +72,15 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   fs.mkdirSync(o.dataDir, { recursive: true });
   const stack = await startLocalStack({ logDir: o.runDir });
   const status = new StatusServer();
+  let dynamoProxy: FaultProxy | undefined;
   try {
     const streamName = o.streamName ?? 'tickstream';
     const applicationName = o.applicationName ?? 'tickstream-consumer';
     const tables = { ticks: 'tickstream-ticks', latest: 'tickstream-latest', state: 'tickstream-state', alerts: 'tickstream-alerts' };
     await Promise.all([createStream(stack.kinesis, streamName, o.shards), createTables(stack.dynamo, tables, applicationName)]);
     await status.start();
+    if (o.dynamodbProxy === true) dynamoProxy = await startFaultProxy({ host: '127.0.0.1', port: stack.emulators.dynamodb.port });
+    const workerDynamoEndpoint = dynamoProxy?.endpoint ?? stack.dynamodbEndpoint;
     const workers: (ManagedProcess | undefined)[] = [];
     const startWorker = (i: number): ManagedProcess => {
       const workerId = `worker-${i + 1}`;
@@ -83,7 +95,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           region: stack.region,
           workerId,
           kinesisEndpoint: stack.kinesisEndpoint,
-          dynamoDBEndpoint: stack.dynamodbEndpoint,
+          dynamoDBEndpoint: workerDynamoEndpoint,
           idleTimeBetweenReadsInMillis: o.idleTimeBetweenReadsInMillis ?? 200,
           failoverTimeMillis: o.failoverTimeMillis ?? 10000,
           fastStart: true,
@@ -91,7 +103,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
         env: {
           [ENV.mode]: 'local',
           [ENV.region]: stack.region,
-          [ENV.dynamodbEndpoint]: stack.dynamodbEndpoint,
+          [ENV.dynamodbEndpoint]: workerDynamoEndpoint,
           [ENV.ticksTable]: tables.ticks,
           [ENV.latestTable]: tables.latest,
           [ENV.stateTable]: tables.state,
@@ -103,6 +115,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           [ENV.checkpointEveryRecords]: String(o.checkpointEveryRecords ?? 5000),
           [ENV.checkpointEveryMs]: String(o.checkpointEveryMs ?? 5000),
           [ENV.lakeFlushMs]: String(o.lakeFlushMs ?? 5000),
+          ...(o.alertCooldownMs !== undefined ? { [ENV.alertCooldownMs]: String(o.alertCooldownMs) } : {}),
           // The SDK's notice that its 2027 releases need Node 22 is noise in
           // every processor's log; package-lock pins versions that run on 20.
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -120,6 +133,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       applicationName,
       tables,
       workers,
+      dynamoProxy,
       startWorker,
       async stopWorker(i, graceMs = 30000) {
         await workers[i]?.stop(graceMs);
@@ -149,11 +163,13 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
         if (stopped) return;
         stopped = true;
         await Promise.all(workers.map((w) => (w ? w.stop(30000) : Promise.resolve(null))));
+        await dynamoProxy?.close();
         status.close();
         await stack.stop();
       },
     };
   } catch (err) {
+    await dynamoProxy?.close();
     status.close();
     await stack.stop();
     throw err;

@@ -1,0 +1,247 @@
+/**
+ * What the integration tests read back from a running local pipeline
+ * (DynamoDB tables, the Parquet lake, alerts/dead-letter files, the KCL lease
+ * table) and what they compare it with (the pure core run in-process).
+ */
+import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SymbolAnalyzer } from '../../analytics';
+import { MemoryAlertPublisher } from '../../consumer/sinks/memory';
+import type { Alert } from '../../consumer/ports';
+import { ENRICHED_COLUMNS, type EnrichedTick } from '../../shared/enriched';
+import { duckdb } from '../../shared/parquet';
+import { encodeTick, type Tick } from '../../shared/tick';
+
+export type Item = Record<string, AttributeValue>;
+
+export async function scanAll(dynamo: DynamoDBClient, table: string): Promise<Item[]> {
+  const out: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const r = await dynamo.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    out.push(...(r.Items ?? []));
+    start = r.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** JSON with sorted keys at every level: equal items give equal strings. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** A whole table as sorted canonical strings of the raw attribute values
+ *  (N stays the exact decimal string DynamoDB stores). */
+export async function tableSnapshot(dynamo: DynamoDBClient, table: string): Promise<string[]> {
+  return (await scanAll(dynamo, table)).map(canonical).sort();
+}
+
+export async function unmarshalledRows(dynamo: DynamoDBClient, table: string): Promise<Record<string, unknown>[]> {
+  return (await scanAll(dynamo, table)).map((i) => unmarshall(i));
+}
+
+export type LakeRow = Record<string, string | number | boolean | null>;
+
+/** Every row of every Parquet file of `<dataDir>/lake`, timestamps as epoch ms, ordered by (symbol, ts). */
+export async function readLake(dataDir: string): Promise<LakeRow[]> {
+  const dir = path.join(dataDir, 'lake', 'ticks');
+  if (!fs.existsSync(dir)) return [];
+  const glob = path.join(dir, '**', '*.parquet').replace(/'/g, "''");
+  const cols = ENRICHED_COLUMNS.map((c) => (c.type === 'timestamp' ? `CAST(epoch_ms("${c.name}") AS DOUBLE) AS "${c.name}"` : `"${c.name}"`)).join(', ');
+  const conn = await (await duckdb()).connect();
+  try {
+    const n = await conn.runAndReadAll(`SELECT count(*) AS n FROM glob('${glob}')`);
+    if (Number(n.getRowObjects()[0]?.n ?? 0) === 0) return [];
+    const r = await conn.runAndReadAll(
+      `SELECT ${cols}, dt FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'dt': VARCHAR}) ORDER BY symbol, ts, produced_at`,
+    );
+    return r.getRowObjects().map((o) => {
+      const row: LakeRow = {};
+      for (const [k, v] of Object.entries(o)) row[k] = typeof v === 'bigint' ? Number(v) : (v as string | number | boolean | null);
+      return row;
+    });
+  } finally {
+    conn.closeSync();
+  }
+}
+
+export function lakeDistinctKeys(rows: readonly LakeRow[]): number {
+  return new Set(rows.map((r) => `${String(r.symbol)}/${String(r.ts)}`)).size;
+}
+
+function readJsonLines<T>(file: string): T[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+export interface AlertLine {
+  id: string;
+  symbol: string;
+  type: string;
+  ts: number;
+  price: number;
+  message: string;
+}
+
+export function readAlerts(dataDir: string): AlertLine[] {
+  return readJsonLines<AlertLine>(path.join(dataDir, 'alerts.jsonl'));
+}
+
+export interface DeadLetterLine {
+  data_base64: string;
+  shard_id: string;
+  sequence_number: string;
+  reason: string;
+  at: string;
+}
+
+export function readDeadLetters(dataDir: string): DeadLetterLine[] {
+  return readJsonLines<DeadLetterLine>(path.join(dataDir, 'dead-letters.jsonl'));
+}
+
+/** The KCL lease table, one plain object per lease. */
+export async function leases(dynamo: DynamoDBClient, applicationName: string): Promise<Record<string, unknown>[]> {
+  return (await scanAll(dynamo, applicationName)).map((i) => unmarshall(i));
+}
+
+export interface PutResult {
+  shardId: string;
+  sequenceNumber: string;
+}
+
+/**
+ * PutRecords in calls that hold at most one record per partition key, so a
+ * retried (rejected) entry can never land behind a later record of its key:
+ * per-symbol order is what the consumer's duplicate detection relies on.
+ * Returns where each record landed, in input order.
+ */
+export async function putInOrder(kinesis: KinesisClient, streamName: string, records: readonly { partitionKey: string; data: Uint8Array }[]): Promise<PutResult[]> {
+  const results = new Array<PutResult>(records.length);
+  let i = 0;
+  while (i < records.length) {
+    const keys = new Set<string>();
+    const idx: number[] = [];
+    let bytes = 0;
+    while (i < records.length && idx.length < 500 && !keys.has(records[i]!.partitionKey) && bytes + records[i]!.data.byteLength < 4_500_000) {
+      keys.add(records[i]!.partitionKey);
+      bytes += records[i]!.data.byteLength;
+      idx.push(i++);
+    }
+    let pending = idx;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > 20) throw new Error(`PutRecords kept rejecting ${pending.length} record(s)`);
+      const r = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: pending.map((j) => ({ PartitionKey: records[j]!.partitionKey, Data: records[j]!.data })) }));
+      const failed: number[] = [];
+      (r.Records ?? []).forEach((e, k) => {
+        const j = pending[k]!;
+        if (e.SequenceNumber !== undefined && e.ShardId !== undefined && e.ErrorCode === undefined) results[j] = { shardId: e.ShardId, sequenceNumber: e.SequenceNumber };
+        else failed.push(j);
+      });
+      pending = failed;
+      if (pending.length > 0) await new Promise((res) => setTimeout(res, 100 * attempt));
+    }
+  }
+  return results;
+}
+
+export function tickRecords(ticks: readonly Tick[]): { partitionKey: string; data: Uint8Array }[] {
+  return ticks.map((t) => ({ partitionKey: t.symbol, data: encodeTick(t) }));
+}
+
+/** Highest sequence number put to each shard. */
+export function lastSequenceByShard(results: readonly PutResult[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of results) {
+    const cur = out.get(r.shardId);
+    if (cur === undefined || BigInt(r.sequenceNumber) > BigInt(cur)) out.set(r.shardId, r.sequenceNumber);
+  }
+  return out;
+}
+
+/** Shard id → the checkpoint stored in its lease (a sequence number, TRIM_HORIZON, SHARD_END, …). */
+export async function leaseCheckpoints(dynamo: DynamoDBClient, applicationName: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const l of await leases(dynamo, applicationName)) out.set(String(l.leaseKey), String(l.checkpoint));
+  return out;
+}
+
+/** Whether every shard that received records has its lease checkpointed at its last record. */
+export async function allCheckpointedAt(dynamo: DynamoDBClient, applicationName: string, last: ReadonlyMap<string, string>): Promise<boolean> {
+  const cps = await leaseCheckpoints(dynamo, applicationName);
+  for (const [shard, seq] of last) if (cps.get(shard) !== seq) return false;
+  return true;
+}
+
+export interface PureRun {
+  /** `${symbol}/${ts}` → the enriched row */
+  rows: Map<string, EnrichedTick>;
+  /** alerts delivered by the same dedup + tick-time cooldown gate the sinks use */
+  alerts: Alert[];
+}
+
+/** An uninterrupted, in-process run of the pure core over `ticks` (in stream order). */
+export async function pureRun(ticks: readonly Tick[], cooldownMs: number): Promise<PureRun> {
+  const analyzers = new Map<string, SymbolAnalyzer>();
+  const publisher = new MemoryAlertPublisher(cooldownMs);
+  const rows = new Map<string, EnrichedTick>();
+  for (const t of ticks) {
+    let a = analyzers.get(t.symbol);
+    if (!a) analyzers.set(t.symbol, (a = new SymbolAnalyzer(t.symbol)));
+    const r = a.analyze(t);
+    if (r.kind !== 'applied') throw new Error(`test input repeats ${t.symbol}@${t.ts}`);
+    rows.set(`${t.symbol}/${t.ts}`, r.row);
+    for (const al of r.alerts) await publisher.publish(al);
+  }
+  return { rows, alerts: [...publisher.delivered] };
+}
+
+/** The fields of an alert that alerts.jsonl stores. */
+export function alertLine(a: Alert): AlertLine {
+  return { id: a.id, symbol: a.symbol, type: a.type, ts: a.ts, price: a.price, message: a.message };
+}
+
+export function sortAlerts<T extends { id: string }>(list: readonly T[]): T[] {
+  return [...list].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Compares stored rows column by column with the pure core's rows; returns
+ * the first few differences (empty = equal). Numbers must be bit-equal
+ * (Object.is). `nonFiniteAsNull`: DynamoDB cannot store NaN/Infinity and the
+ * sink omits them, so for it a non-finite core value must come back absent.
+ */
+export function diffRows(stored: readonly Record<string, unknown>[], expected: ReadonlyMap<string, EnrichedTick>, nonFiniteAsNull: boolean): string[] {
+  const diffs: string[] = [];
+  for (const row of stored) {
+    const key = `${String(row.symbol)}/${Number(row.ts)}`;
+    const e = expected.get(key) as unknown as Record<string, unknown> | undefined;
+    if (e === undefined) {
+      diffs.push(`${key}: not in the pure run`);
+    } else {
+      for (const c of ENRICHED_COLUMNS) {
+        let want = e[c.name] ?? null;
+        if (nonFiniteAsNull && typeof want === 'number' && !Number.isFinite(want)) want = null;
+        const got = row[c.name] ?? null;
+        if (!Object.is(want, got)) diffs.push(`${key} ${c.name}: stored ${JSON.stringify(got)}, core ${JSON.stringify(want)}`);
+      }
+      if (row.dt !== (e.dt as string)) diffs.push(`${key} dt: stored ${String(row.dt)}, core ${String(e.dt)}`);
+    }
+    if (diffs.length >= 20) break;
+  }
+  return diffs;
+}
