@@ -320,6 +320,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
 }
 
 if (require.main === module) {
+  // `npm run query -- … | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   main(process.argv.slice(2), process.env, process.stdout, process.cwd()).then(
     (code) => {
       process.exitCode = code;
