@@ -268,6 +268,7 @@ export class LeaseManager {
     const to = it.pendingOwner as string;
     // Stop producing first, and flush, so the new owner never overlaps us.
     this.owned.delete(it.group);
+    this.changed();
     await this.o.beforeRelease?.(it.group, this.members[it.group] ?? []);
     const ok = await this.update(
       it.group,
