@@ -10,10 +10,12 @@
  *   order, and `publish` calls for one symbol are serialised here), so L only
  *   grows and, when an alert at ts t is decided, L is exactly what it was
  *   in the original run, unless the run had already gone past t:
- *   - t <= L: this alert was decided before. If its id is in the ledger as
- *     published, it is a 'duplicate'; if not, the original run suppressed it,
- *     so it is 'cooldown' again (it cannot be "never seen": a later alert of
- *     the same symbol was published, so processing went past t).
+ *   - t <= L and its id is in the ledger as published: a 'duplicate'.
+ *   - t < L and not published: the original run suppressed it, so it is
+ *     'cooldown' again (it cannot be "never seen": a later alert of the same
+ *     symbol was published, so processing went past t).
+ *   - t = L and not published: another alert of the same tick was
+ *     published; the cooldown rule below decides, as it did originally.
  *   - L < t < L + cooldown: 'cooldown', as in the original run.
  *   - otherwise: claim the id (conditional write), deliver, mark it
  *     published and advance L.
@@ -77,10 +79,14 @@ export class DedupCooldownPublisher implements AlertPublisher {
 
   private async decide(alert: Alert): Promise<PublishResult> {
     const last = await this.lastTs(alert.symbol);
-    if (last !== undefined && alert.ts <= last) {
-      return (await this.ledger.wasPublished(alert.id)) ? 'duplicate' : 'cooldown';
+    if (last !== undefined) {
+      if (alert.ts <= last && (await this.ledger.wasPublished(alert.id))) return 'duplicate';
+      // Before L and not published: the original run suppressed it.
+      if (alert.ts < last) return 'cooldown';
+      // At L (another alert of the same tick) or after it: the cooldown rule
+      // itself, so a cooldown of 0 publishes every alert of one tick.
+      if (alert.ts - last < this.cooldownMs) return 'cooldown';
     }
-    if (last !== undefined && alert.ts - last < this.cooldownMs) return 'cooldown';
     if ((await this.ledger.claim(alert)) === 'duplicate') {
       // Published before a crash that came before L was advanced: repair L.
       await this.advance(alert.symbol, alert.ts);
