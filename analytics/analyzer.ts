@@ -47,6 +47,14 @@ export type AnalyzeResult =
   | { readonly kind: 'applied'; readonly row: EnrichedTick; readonly alerts: readonly Alert[] }
   | { readonly kind: 'duplicate' };
 
+const SMA5_AT = 2;
+const BB_AT = SMA5_AT + SMA.slots(5);
+const EMA_AT = BB_AT + BollingerBands.slots(20);
+const RSI_AT = EMA_AT + EMA.slots();
+const VWAP_AT = RSI_AT + RSI.slots();
+const VOL_AT = VWAP_AT + SessionVWAP.slots();
+const STATE_SLOTS = VOL_AT + VolumeRatio.slots(20);
+
 const DUPLICATE: AnalyzeResult = Object.freeze({ kind: 'duplicate' });
 // Most ticks alert nobody: sharing one frozen empty list saves an allocation per tick.
 const NO_ALERTS: readonly Alert[] = Object.freeze([]);
@@ -69,23 +77,23 @@ const NO_ALERTS: readonly Alert[] = Object.freeze([]);
  *   duplicate must leave the snapshot byte-identical.
  */
 export class SymbolAnalyzer {
-  // Reassigned only by fromState.
-  private sma5 = new SMA(5);
-  private bb = new BollingerBands(20, 2);
-  private ema12 = new EMA(12);
-  private rsi14 = new RSI(14);
-  private vwap = new SessionVWAP();
-  private vol = new VolumeRatio(20);
+  // All of this symbol's numbers in one block (see storage.ts): last ts and
+  // price in slots 0 and 1, then each indicator's slots.
+  private readonly f = new Float64Array(STATE_SLOTS);
+  private readonly sma5 = new SMA(5, this.f, SMA5_AT);
+  private readonly bb = new BollingerBands(20, 2, this.f, BB_AT);
+  private readonly ema12 = new EMA(12, this.f, EMA_AT);
+  private readonly rsi14 = new RSI(14, this.f, RSI_AT);
+  private readonly vwap = new SessionVWAP(this.f, VWAP_AT);
+  private readonly vol = new VolumeRatio(20, this.f, VOL_AT);
   private hasLast = false;
-  private lastTsValue = 0;
-  private lastPrice = 0;
   private side: -1 | 0 | 1 = 0;
   private anomalyActive = false;
   private spikeActive = false;
   private duplicateCount = 0;
   private readonly gapFraction: number;
   // dtOf() costs a Date and an ISO string; the day changes once a day.
-  private dtDay = Number.NaN;
+  private dtDay = -1;
   private dtString = '';
 
   constructor(
@@ -97,7 +105,7 @@ export class SymbolAnalyzer {
 
   /** ts of the last applied tick, or null before the first. */
   get lastTs(): number | null {
-    return this.hasLast ? this.lastTsValue : null;
+    return this.hasLast ? (this.f[0] as number) : null;
   }
 
   /** Ticks skipped as duplicates or out of order since this instance was created. */
@@ -108,7 +116,8 @@ export class SymbolAnalyzer {
   analyze(tick: Tick): AnalyzeResult {
     if (tick.symbol !== this.symbol) throw new SymbolMismatchError(`tick for ${tick.symbol} given to the analyzer of ${this.symbol}`);
     const ts = tick.ts;
-    if (this.hasLast && ts <= this.lastTsValue) {
+    const f = this.f;
+    if (this.hasLast && ts <= (f[0] as number)) {
       this.duplicateCount++;
       return DUPLICATE;
     }
@@ -130,12 +139,14 @@ export class SymbolAnalyzer {
     }
     const ema12 = this.ema12.update(price);
     const rsi14 = this.rsi14.update(price);
-    const vwap = this.vwap.update(price, volume, ts);
+    const day = Math.floor(ts / MS_PER_DAY);
+    const vwap = this.vwap.updateDay(price, volume, day);
     const volumeRatio = this.vol.update(volume);
     const volumeAvg = this.vol.average;
 
     const changePct = ((price - previousClose) / previousClose) * 100;
-    const tickChangePct = this.hasLast ? ((price - this.lastPrice) / this.lastPrice) * 100 : null;
+    const lastPrice = f[1] as number;
+    const tickChangePct = this.hasLast ? ((price - lastPrice) / lastPrice) * 100 : null;
 
     let signal: Signal | null = null;
     if (sma5 !== null && sma20 !== null) {
@@ -152,7 +163,6 @@ export class SymbolAnalyzer {
     const anomaly = Math.abs(changePct) > config.anomalyThresholdPct;
     const volumeSpike = volumeRatio !== null && volumeRatio > config.volumeSpikeRatio;
 
-    const day = Math.floor(ts / MS_PER_DAY);
     if (day !== this.dtDay) {
       this.dtDay = day;
       this.dtString = dtOf(ts);
@@ -194,8 +204,8 @@ export class SymbolAnalyzer {
     this.anomalyActive = anomaly;
     this.spikeActive = volumeSpike;
     this.hasLast = true;
-    this.lastTsValue = ts;
-    this.lastPrice = price;
+    f[0] = ts;
+    f[1] = price;
     return { kind: 'applied', row, alerts };
   }
 
@@ -218,8 +228,8 @@ export class SymbolAnalyzer {
     return {
       v: SNAPSHOT_VERSION,
       symbol: this.symbol,
-      lastTs: this.hasLast ? this.lastTsValue : null,
-      lastPrice: this.hasLast ? this.lastPrice : null,
+      lastTs: this.hasLast ? (this.f[0] as number) : null,
+      lastPrice: this.hasLast ? (this.f[1] as number) : null,
       sma5: this.sma5.getState(),
       bb: this.bb.getState(),
       ema12: this.ema12.getState(),
@@ -253,25 +263,17 @@ export class SymbolAnalyzer {
     const lastPrice = readFiniteOrNull(o, 'lastPrice', '(root)');
     if ((lastTs === null) !== (lastPrice === null)) throw new CorruptSnapshotError('lastTs', 'lastTs and lastPrice must both be set or both be null');
     a.hasLast = lastTs !== null;
-    a.lastTsValue = lastTs ?? 0;
-    a.lastPrice = lastPrice ?? 0;
-    a.sma5 = SMA.fromState(expectPeriod(o, 'sma5', 5), 'sma5');
-    a.bb = BollingerBands.fromState(expectPeriod(o, 'bb', 20), 'bb');
-    if (a.bb.k !== 2) throw new CorruptSnapshotError('bb.k', `expected 2, got ${a.bb.k}`);
-    a.ema12 = EMA.fromState(expectPeriod(o, 'ema12', 12), 'ema12');
-    a.rsi14 = RSI.fromState(expectPeriod(o, 'rsi14', 14), 'rsi14');
-    a.vwap = SessionVWAP.fromState(o.vwap, 'vwap');
-    a.vol = VolumeRatio.fromState(expectPeriod(o, 'volume', 20), 'volume');
+    a.f[0] = lastTs ?? 0;
+    a.f[1] = lastPrice ?? 0;
+    a.sma5.restoreState(o.sma5, 'sma5');
+    a.bb.restoreState(o.bb, 'bb');
+    a.ema12.restoreState(o.ema12, 'ema12');
+    a.rsi14.restoreState(o.rsi14, 'rsi14');
+    a.vwap.restoreState(o.vwap, 'vwap');
+    a.vol.restoreState(o.volume, 'volume');
     a.side = readInt(o, 'side', '(root)', -1, 1) as -1 | 0 | 1;
     a.anomalyActive = readBool(o, 'anomaly', '(root)');
     a.spikeActive = readBool(o, 'spike', '(root)');
     return a;
   }
-}
-
-/** The column names fix the periods, so a snapshot with another period is not ours. */
-function expectPeriod(o: Record<string, unknown>, key: string, period: number): Record<string, unknown> {
-  const sub = readObject(o[key], key);
-  if (sub.period !== period) throw new CorruptSnapshotError(`${key}.period`, `expected ${period}, got ${JSON.stringify(sub.period)}`);
-  return sub;
 }

@@ -2,6 +2,8 @@ import type { Indicator } from './indicator';
 import { assertPeriod } from './indicator';
 import { readFiniteOrNull, readInt, readObject } from './snapshot';
 import { CorruptSnapshotError } from './errors';
+import { expectPeriod } from './sma';
+import { allocate } from './storage';
 
 export interface EmaState {
   period: number;
@@ -18,15 +20,28 @@ export interface EmaState {
  * reported only once `period` inputs have been seen. The two seedings differ
  * by (1-k)^n, about 0.2 % of the seed gap after 3×12 inputs, so matching the
  * reference's choice is what makes a 1e-9 comparison meaningful.
+ *
+ * Layout in its slots: value.
  */
 export class EMA implements Indicator<number, EmaState> {
-  private readonly k: number;
-  private n = 0;
-  private value = 0;
+  static slots(): number {
+    return 1;
+  }
 
-  constructor(readonly period: number) {
+  private readonly k: number;
+  private readonly f: Float64Array;
+  private readonly o: number;
+  private n = 0;
+
+  constructor(
+    readonly period: number,
+    storage?: Float64Array,
+    offset = 0,
+  ) {
     assertPeriod(period, 'EMA');
     this.k = 2 / (period + 1);
+    this.f = allocate(EMA.slots(), storage, offset, 'EMA');
+    this.o = storage === undefined ? 0 : offset;
   }
 
   get requiredInputs(): number {
@@ -38,28 +53,40 @@ export class EMA implements Indicator<number, EmaState> {
   }
 
   update(x: number): number | null {
-    if (this.n === 0) this.value = x;
-    else this.value += this.k * (x - this.value);
+    const f = this.f;
+    const o = this.o;
+    let value: number;
+    if (this.n === 0) value = x;
+    else {
+      value = f[o] as number;
+      value += this.k * (x - value);
+    }
+    f[o] = value;
     if (this.n < this.period) this.n++;
-    return this.n >= this.period ? this.value : null;
+    return this.n >= this.period ? value : null;
   }
 
   getResult(): number | null {
-    return this.n >= this.period ? this.value : null;
+    return this.n >= this.period ? (this.f[this.o] as number) : null;
   }
 
   getState(): EmaState {
-    return { period: this.period, n: this.n, value: this.n === 0 ? null : this.value };
+    return { period: this.period, n: this.n, value: this.n === 0 ? null : (this.f[this.o] as number) };
+  }
+
+  restoreState(state: unknown, path = 'ema'): void {
+    const o = readObject(state, path);
+    expectPeriod(o, path, this.period);
+    const n = readInt(o, 'n', path, 0, this.period);
+    const value = readFiniteOrNull(o, 'value', path);
+    if ((value === null) !== (n === 0)) throw new CorruptSnapshotError(`${path}.value`, 'must be null exactly when n is 0');
+    this.n = n;
+    this.f[this.o] = value ?? 0;
   }
 
   static fromState(state: unknown, path = 'ema'): EMA {
-    const o = readObject(state, path);
-    const period = readInt(o, 'period', path, 1, 10_000);
-    const ema = new EMA(period);
-    ema.n = readInt(o, 'n', path, 0, period);
-    const value = readFiniteOrNull(o, 'value', path);
-    if ((value === null) !== (ema.n === 0)) throw new CorruptSnapshotError(`${path}.value`, 'must be null exactly when n is 0');
-    ema.value = value ?? 0;
+    const ema = new EMA(readInt(readObject(state, path), 'period', path, 1, 10_000));
+    ema.restoreState(state, path);
     return ema;
   }
 }

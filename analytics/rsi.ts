@@ -2,6 +2,8 @@ import type { Indicator } from './indicator';
 import { assertPeriod } from './indicator';
 import { readFinite, readFiniteOrNull, readInt, readObject } from './snapshot';
 import { CorruptSnapshotError } from './errors';
+import { expectPeriod } from './sma';
+import { allocate } from './storage';
 
 export interface RsiState {
   period: number;
@@ -19,16 +21,27 @@ export interface RsiState {
  * first value therefore needs period + 1 prices. This is the classic
  * definition and the one trading-signals (RSI over WSMA) implements; an
  * average loss of 0 reads 100, as there.
+ *
+ * Layout in its slots: prev, gain, loss.
  */
 export class RSI implements Indicator<number, RsiState> {
-  private prev = 0;
+  static slots(): number {
+    return 3;
+  }
+
+  private readonly f: Float64Array;
+  private readonly o: number;
   private hasPrev = false;
   private n = 0;
-  private gain = 0;
-  private loss = 0;
 
-  constructor(readonly period: number) {
+  constructor(
+    readonly period: number,
+    storage?: Float64Array,
+    offset = 0,
+  ) {
     assertPeriod(period, 'RSI');
+    this.f = allocate(RSI.slots(), storage, offset, 'RSI');
+    this.o = storage === undefined ? 0 : offset;
   }
 
   get requiredInputs(): number {
@@ -40,53 +53,69 @@ export class RSI implements Indicator<number, RsiState> {
   }
 
   update(x: number): number | null {
+    const f = this.f;
+    const o = this.o;
     if (!this.hasPrev) {
       this.hasPrev = true;
-      this.prev = x;
+      f[o] = x;
       return null;
     }
-    const d = x - this.prev;
-    this.prev = x;
+    const d = x - (f[o] as number);
+    f[o] = x;
     const g = d > 0 ? d : 0;
     const l = d > 0 ? 0 : -d;
     const p = this.period;
+    let gain = f[o + 1] as number;
+    let loss = f[o + 2] as number;
     if (this.n >= p) {
-      this.gain += (g - this.gain) / p;
-      this.loss += (l - this.loss) / p;
+      gain += (g - gain) / p;
+      loss += (l - loss) / p;
     } else {
-      this.gain += g;
-      this.loss += l;
+      gain += g;
+      loss += l;
       if (++this.n === p) {
-        this.gain /= p;
-        this.loss /= p;
-      } else {
-        return null;
+        gain /= p;
+        loss /= p;
       }
     }
-    return this.loss === 0 ? 100 : 100 - 100 / (1 + this.gain / this.loss);
+    f[o + 1] = gain;
+    f[o + 2] = loss;
+    if (this.n < p) return null;
+    return loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
   }
 
   getResult(): number | null {
     if (this.n < this.period) return null;
-    return this.loss === 0 ? 100 : 100 - 100 / (1 + this.gain / this.loss);
+    const gain = this.f[this.o + 1] as number;
+    const loss = this.f[this.o + 2] as number;
+    return loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
   }
 
   getState(): RsiState {
-    return { period: this.period, prev: this.hasPrev ? this.prev : null, n: this.n, gain: this.gain, loss: this.loss };
+    const f = this.f;
+    const o = this.o;
+    return { period: this.period, prev: this.hasPrev ? (f[o] as number) : null, n: this.n, gain: f[o + 1] as number, loss: f[o + 2] as number };
+  }
+
+  restoreState(state: unknown, path = 'rsi'): void {
+    const o = readObject(state, path);
+    expectPeriod(o, path, this.period);
+    const prev = readFiniteOrNull(o, 'prev', path);
+    const n = readInt(o, 'n', path, 0, this.period);
+    if (prev === null && n !== 0) throw new CorruptSnapshotError(`${path}.prev`, 'null although changes were counted');
+    const gain = readFinite(o, 'gain', path);
+    const loss = readFinite(o, 'loss', path);
+    if (gain < 0 || loss < 0) throw new CorruptSnapshotError(path, 'negative average gain or loss');
+    this.hasPrev = prev !== null;
+    this.n = n;
+    this.f[this.o] = prev ?? 0;
+    this.f[this.o + 1] = gain;
+    this.f[this.o + 2] = loss;
   }
 
   static fromState(state: unknown, path = 'rsi'): RSI {
-    const o = readObject(state, path);
-    const period = readInt(o, 'period', path, 1, 10_000);
-    const rsi = new RSI(period);
-    const prev = readFiniteOrNull(o, 'prev', path);
-    rsi.hasPrev = prev !== null;
-    rsi.prev = prev ?? 0;
-    rsi.n = readInt(o, 'n', path, 0, period);
-    if (prev === null && rsi.n !== 0) throw new CorruptSnapshotError(`${path}.prev`, 'null although changes were counted');
-    rsi.gain = readFinite(o, 'gain', path);
-    rsi.loss = readFinite(o, 'loss', path);
-    if (rsi.gain < 0 || rsi.loss < 0) throw new CorruptSnapshotError(path, 'negative average gain or loss');
+    const rsi = new RSI(readInt(readObject(state, path), 'period', path, 1, 10_000));
+    rsi.restoreState(state, path);
     return rsi;
   }
 }

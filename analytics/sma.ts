@@ -3,6 +3,7 @@ import type { Indicator } from './indicator';
 import { assertPeriod } from './indicator';
 import { sumError } from './numeric';
 import { readFinite, readFiniteArray, readInt, readObject } from './snapshot';
+import { allocate } from './storage';
 
 export interface SmaState {
   period: number;
@@ -14,20 +15,32 @@ export interface SmaState {
 }
 
 /**
- * Simple moving average in O(1) per update: a Float64Array ring and a
- * compensated running sum. trading-signals re-sums its window on every update
+ * Simple moving average in O(1) per update: a ring buffer and a compensated
+ * (Neumaier) running sum. trading-signals re-sums its window on every update
  * (O(period)); a plain running sum would be O(1) but drifts.
+ *
+ * Layout in its slots: ring[0..period), sum, comp.
  */
 export class SMA implements Indicator<number, SmaState> {
-  private readonly buf: Float64Array;
+  static slots(period: number): number {
+    return period + 2;
+  }
+
+  private readonly f: Float64Array;
+  private readonly o: number;
+  private readonly sumAt: number;
   private pos = 0;
   private count = 0;
-  private sum = 0;
-  private comp = 0;
 
-  constructor(readonly period: number) {
+  constructor(
+    readonly period: number,
+    storage?: Float64Array,
+    offset = 0,
+  ) {
     assertPeriod(period, 'SMA');
-    this.buf = new Float64Array(period);
+    this.f = allocate(SMA.slots(period), storage, offset, 'SMA');
+    this.o = storage === undefined ? 0 : offset;
+    this.sumAt = this.o + period;
   }
 
   get requiredInputs(): number {
@@ -39,66 +52,73 @@ export class SMA implements Indicator<number, SmaState> {
   }
 
   update(x: number): number | null {
+    const f = this.f;
     const p = this.period;
     const pos = this.pos;
-    let sum = this.sum;
+    const at = this.sumAt;
+    let sum = f[at] as number;
     let t = sum + x;
-    let comp = this.comp + sumError(sum, x, t);
+    let comp = (f[at + 1] as number) + sumError(sum, x, t);
     sum = t;
     if (this.count >= p) {
-      const old = -(this.buf[pos] as number);
+      const old = -(f[this.o + pos] as number);
       t = sum + old;
       comp += sumError(sum, old, t);
       sum = t;
     } else {
       this.count++;
     }
-    this.sum = sum;
-    this.comp = comp;
-    this.buf[pos] = x;
+    f[at] = sum;
+    f[at + 1] = comp;
+    f[this.o + pos] = x;
     this.pos = pos + 1 === p ? 0 : pos + 1;
     return this.count >= p ? (sum + comp) / p : null;
   }
 
   getResult(): number | null {
-    return this.count >= this.period ? (this.sum + this.comp) / this.period : null;
+    return this.count >= this.period ? ((this.f[this.sumAt] as number) + (this.f[this.sumAt + 1] as number)) / this.period : null;
   }
 
   getState(): SmaState {
     return {
       period: this.period,
-      buf: Array.from(this.buf.subarray(0, this.count)),
+      buf: Array.from(this.f.subarray(this.o, this.o + this.count)),
       pos: this.pos,
-      sum: this.sum,
-      comp: this.comp,
+      sum: this.f[this.sumAt] as number,
+      comp: this.f[this.sumAt + 1] as number,
     };
   }
 
-  static fromState(state: unknown, path = 'sma'): SMA {
+  /** Overwrite this instance's state with a snapshot of an SMA of the same period. */
+  restoreState(state: unknown, path = 'sma'): void {
     const o = readObject(state, path);
-    const period = readInt(o, 'period', path, 1, 10_000);
-    const sma = new SMA(period);
-    restoreRing(o, path, period, sma.buf, (count, pos) => {
-      sma.count = count;
-      sma.pos = pos;
-    });
-    sma.sum = readFinite(o, 'sum', path);
-    sma.comp = readFinite(o, 'comp', path);
+    expectPeriod(o, path, this.period);
+    const r = readRing(o, path, this.period);
+    const sum = readFinite(o, 'sum', path);
+    const comp = readFinite(o, 'comp', path);
+    this.f.set(r.buf, this.o);
+    this.count = r.buf.length;
+    this.pos = r.pos;
+    this.f[this.sumAt] = sum;
+    this.f[this.sumAt + 1] = comp;
+  }
+
+  static fromState(state: unknown, path = 'sma'): SMA {
+    const sma = new SMA(readInt(readObject(state, path), 'period', path, 1, 10_000));
+    sma.restoreState(state, path);
     return sma;
   }
 }
 
+/** A snapshot of another period is not this indicator's: its slots would not even fit. */
+export function expectPeriod(o: Record<string, unknown>, path: string, period: number): void {
+  if (o.period !== period) throw new CorruptSnapshotError(`${path}.period`, `expected ${period}, got ${JSON.stringify(o.period)}`);
+}
+
 /** Shared by every ring-buffer indicator: checks that `buf` and `pos` agree. */
-export function restoreRing(
-  o: Record<string, unknown>,
-  path: string,
-  period: number,
-  into: Float64Array,
-  set: (count: number, pos: number) => void,
-): void {
+export function readRing(o: Record<string, unknown>, path: string, period: number): { buf: number[]; pos: number } {
   const buf = readFiniteArray(o, 'buf', path, period);
   const pos = readInt(o, 'pos', path, 0, period - 1);
   if (buf.length < period && pos !== buf.length) throw new CorruptSnapshotError(`${path}.pos`, `ring not yet full (${buf.length}/${period}) but pos is ${pos}`);
-  into.set(buf);
-  set(buf.length, pos);
+  return { buf, pos };
 }

@@ -1,7 +1,8 @@
 import type { Indicator } from './indicator';
-import { readObject } from './snapshot';
+import { readInt, readObject } from './snapshot';
 import type { SmaState } from './sma';
 import { SMA } from './sma';
+import { allocate } from './storage';
 
 export type VolumeRatioState = SmaState;
 
@@ -13,17 +14,31 @@ export type VolumeRatioState = SmaState;
  * inside a 20-bar mean reads as only ~6.9×), so the ratio, and the
  * `volume_avg` column with it, need period + 1 ticks. A zero average (indices
  * report no volume) gives a null ratio rather than Infinity.
+ *
+ * Layout in its slots: the SMA's, then the last average and ratio (NaN for
+ * none). Those two are outputs of the last update, not inputs to the next,
+ * so they are not part of the state.
  */
 export class VolumeRatio implements Indicator<number, VolumeRatioState> {
-  private sma: SMA;
-  // NaN for "none" rather than null: a field that holds either null or a
-  // double is stored as a pointer to a fresh heap number on every update,
-  // which the long-lived analyzer then drags through every GC.
-  private avg = Number.NaN;
-  private ratio = Number.NaN;
+  static slots(period: number): number {
+    return SMA.slots(period) + 2;
+  }
 
-  constructor(readonly period = 20) {
-    this.sma = new SMA(period);
+  private readonly sma: SMA;
+  private readonly f: Float64Array;
+  private readonly out: number;
+
+  constructor(
+    readonly period = 20,
+    storage?: Float64Array,
+    offset = 0,
+  ) {
+    this.f = allocate(VolumeRatio.slots(period), storage, offset, 'VolumeRatio');
+    const o = storage === undefined ? 0 : offset;
+    this.sma = new SMA(period, this.f, o);
+    this.out = o + SMA.slots(period);
+    this.f[this.out] = Number.NaN;
+    this.f[this.out + 1] = Number.NaN;
   }
 
   get requiredInputs(): number {
@@ -31,37 +46,42 @@ export class VolumeRatio implements Indicator<number, VolumeRatioState> {
   }
 
   get isStable(): boolean {
-    return this.avg === this.avg;
+    return this.average !== null;
   }
 
   /** Average of the `period` volumes before the latest update. */
   get average(): number | null {
-    return this.avg === this.avg ? this.avg : null;
+    const avg = this.f[this.out] as number;
+    return avg === avg ? avg : null;
   }
 
   update(volume: number): number | null {
     const avg = this.sma.getResult();
-    this.avg = avg ?? Number.NaN;
-    this.ratio = avg !== null && avg > 0 ? volume / avg : Number.NaN;
+    const ratio = avg !== null && avg > 0 ? volume / avg : null;
+    this.f[this.out] = avg ?? Number.NaN;
+    this.f[this.out + 1] = ratio ?? Number.NaN;
     this.sma.update(volume);
-    return this.ratio === this.ratio ? this.ratio : null;
+    return ratio;
   }
 
   getResult(): number | null {
-    return this.ratio === this.ratio ? this.ratio : null;
+    const ratio = this.f[this.out + 1] as number;
+    return ratio === ratio ? ratio : null;
   }
 
-  /** Only the window is saved: `average` and the ratio of the *last* update are
-   *  outputs, not inputs to the next one. */
   getState(): VolumeRatioState {
     return this.sma.getState();
   }
 
+  restoreState(state: unknown, path = 'volume'): void {
+    this.sma.restoreState(state, path);
+    this.f[this.out] = Number.NaN;
+    this.f[this.out + 1] = Number.NaN;
+  }
+
   static fromState(state: unknown, path = 'volume'): VolumeRatio {
-    readObject(state, path);
-    const sma = SMA.fromState(state, path);
-    const vr = new VolumeRatio(sma.period);
-    vr.sma = sma;
+    const vr = new VolumeRatio(readInt(readObject(state, path), 'period', path, 1, 10_000));
+    vr.restoreState(state, path);
     return vr;
   }
 }

@@ -1,6 +1,7 @@
 import type { IndicatorBase } from './indicator';
 import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
+import { allocate } from './storage';
 
 export interface VwapState {
   /** UTC day number (epoch ms / 86,400,000) of the current session; -1 before the first tick. */
@@ -26,57 +27,92 @@ export const MS_PER_DAY = 86_400_000;
  * from the exchange calendar is the fix if we ever list them.
  *
  * Null until the session has seen non-zero volume (indices such as ^GSPC
- * report none).
+ * report none). Both sums are compensated: a session can hold 10^5 ticks.
+ *
+ * Layout in its slots: pv, pvComp, v, vComp.
  */
 export class SessionVWAP implements IndicatorBase<number, VwapState> {
+  static slots(): number {
+    return 4;
+  }
+
+  private readonly f: Float64Array;
+  private readonly o: number;
   private day = -1;
-  private pv = 0;
-  private pvComp = 0;
-  private v = 0;
-  private vComp = 0;
 
   readonly requiredInputs = 1;
 
+  constructor(storage?: Float64Array, offset = 0) {
+    this.f = allocate(SessionVWAP.slots(), storage, offset, 'SessionVWAP');
+    this.o = storage === undefined ? 0 : offset;
+  }
+
   get isStable(): boolean {
-    return this.v + this.vComp > 0;
+    return this.getResult() !== null;
+  }
+
+  /** `day` is the UTC day number of the tick (Math.floor(ts / MS_PER_DAY)); see vwapDay. */
+  updateDay(price: number, volume: number, day: number): number | null {
+    const f = this.f;
+    const o = this.o;
+    if (day !== this.day) {
+      this.day = day;
+      f[o] = 0;
+      f[o + 1] = 0;
+      f[o + 2] = 0;
+      f[o + 3] = 0;
+    }
+    const x = price * volume;
+    let s = f[o] as number;
+    let t = s + x;
+    const pvComp = (f[o + 1] as number) + sumError(s, x, t);
+    const pv = t;
+    s = f[o + 2] as number;
+    t = s + volume;
+    const vComp = (f[o + 3] as number) + sumError(s, volume, t);
+    const v = t;
+    f[o] = pv;
+    f[o + 1] = pvComp;
+    f[o + 2] = v;
+    f[o + 3] = vComp;
+    const vol = v + vComp;
+    return vol > 0 ? (pv + pvComp) / vol : null;
   }
 
   update(price: number, volume: number, tsMs: number): number | null {
-    const day = Math.floor(tsMs / MS_PER_DAY);
-    if (day !== this.day) {
-      this.day = day;
-      this.pv = 0;
-      this.pvComp = 0;
-      this.v = 0;
-      this.vComp = 0;
-    }
-    const x = price * volume;
-    let t = this.pv + x;
-    this.pvComp += sumError(this.pv, x, t);
-    this.pv = t;
-    t = this.v + volume;
-    this.vComp += sumError(this.v, volume, t);
-    this.v = t;
-    return this.getResult();
+    return this.updateDay(price, volume, Math.floor(tsMs / MS_PER_DAY));
   }
 
   getResult(): number | null {
-    const v = this.v + this.vComp;
-    return v > 0 ? (this.pv + this.pvComp) / v : null;
+    const f = this.f;
+    const o = this.o;
+    const v = (f[o + 2] as number) + (f[o + 3] as number);
+    return v > 0 ? ((f[o] as number) + (f[o + 1] as number)) / v : null;
   }
 
   getState(): VwapState {
-    return { day: this.day, pv: this.pv, pvComp: this.pvComp, v: this.v, vComp: this.vComp };
+    const f = this.f;
+    const o = this.o;
+    return { day: this.day, pv: f[o] as number, pvComp: f[o + 1] as number, v: f[o + 2] as number, vComp: f[o + 3] as number };
+  }
+
+  restoreState(state: unknown, path = 'vwap'): void {
+    const o = readObject(state, path);
+    const day = readInt(o, 'day', path, -1, 10_000_000);
+    const pv = readFinite(o, 'pv', path);
+    const pvComp = readFinite(o, 'pvComp', path);
+    const v = readFinite(o, 'v', path);
+    const vComp = readFinite(o, 'vComp', path);
+    this.day = day;
+    this.f[this.o] = pv;
+    this.f[this.o + 1] = pvComp;
+    this.f[this.o + 2] = v;
+    this.f[this.o + 3] = vComp;
   }
 
   static fromState(state: unknown, path = 'vwap'): SessionVWAP {
-    const o = readObject(state, path);
     const vw = new SessionVWAP();
-    vw.day = readInt(o, 'day', path, -1, 10_000_000);
-    vw.pv = readFinite(o, 'pv', path);
-    vw.pvComp = readFinite(o, 'pvComp', path);
-    vw.v = readFinite(o, 'v', path);
-    vw.vComp = readFinite(o, 'vComp', path);
+    vw.restoreState(state, path);
     return vw;
   }
 }

@@ -92,6 +92,26 @@ describe('indicator contract', () => {
     }
   });
 
+  it('indicators packed into one shared Float64Array behave exactly like standalone ones', () => {
+    const xs = randomWalk(500, 21);
+    const f = new Float64Array(3 + SMA.slots(5) + BollingerBands.slots(20) + EMA.slots() + RSI.slots() + VolumeRatio.slots(20) + 3);
+    f.fill(Number.NaN); // untouched guard slots must stay NaN
+    let at = 3;
+    const packed = [new SMA(5, f, at), new BollingerBands(20, 2, f, (at += SMA.slots(5))), new EMA(12, f, (at += BollingerBands.slots(20))), new RSI(14, f, (at += EMA.slots())), new VolumeRatio(20, f, (at += RSI.slots()))];
+    const alone = [new SMA(5), new BollingerBands(20, 2), new EMA(12), new RSI(14), new VolumeRatio(20)];
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    for (const x of xs) {
+      a.push(packed.map((ind) => ind.update(x)));
+      b.push(alone.map((ind) => ind.update(x)));
+    }
+    expect(a).toEqual(b);
+    expect(packed.map((p) => p.getState())).toEqual(alone.map((p) => p.getState()));
+    expect([f[0], f[1], f[2], f[f.length - 3], f[f.length - 1]]).toEqual([NaN, NaN, NaN, NaN, NaN]);
+    expect(() => new SMA(5, new Float64Array(6), 0)).toThrow(RangeError);
+    expect(() => new EMA(5, f, f.length)).toThrow(RangeError);
+  });
+
   it('rejects nonsense periods', () => {
     expect(() => new SMA(0)).toThrow(RangeError);
     expect(() => new EMA(1.5)).toThrow(RangeError);
