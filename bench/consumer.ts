@@ -11,6 +11,7 @@ import { LakeSink } from '../consumer/sinks/lake-sink';
 import type { EnrichedTick } from '../shared/enriched';
 import { dtOf } from '../shared/enriched';
 import { closeDuckdb } from '../shared/parquet';
+import { benchEndToEnd, benchProcessorProtocol } from './consumer-processor';
 
 export interface LakeSinkBenchOptions {
   /** Default 200,000. */
@@ -93,6 +94,8 @@ export type BenchFigure = () => Promise<Record<string, number | string>>;
 /** Every figure `npm run bench:consumer` prints, merged into one object. */
 export const FIGURES: Record<string, BenchFigure> = {
   lakeSink: () => benchLakeSink(),
+  processor: () => benchProcessorProtocol(),
+  endToEnd: () => benchEndToEnd(),
 };
 
 export async function runAll(figures: Record<string, BenchFigure> = FIGURES): Promise<Record<string, number | string>> {

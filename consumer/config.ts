@@ -3,7 +3,9 @@ import { int, num, oneOf, optStr, str, url, type Env } from '../shared/config-ut
 import { ENV } from '../shared/env-names';
 
 export interface ConsumerConfig {
-  mode: 'local' | 'aws';
+  /** 'null' acknowledges every write at once and keeps state in memory: it
+   *  measures the record processor alone (bench:consumer); never real data. */
+  mode: 'local' | 'aws' | 'null';
   region: string;
   logLevel: string;
   workerId: string;
@@ -22,7 +24,7 @@ export interface ConsumerConfig {
 
 /** Read once at start-up; a bad value stops the process naming the variable. */
 export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
-  const mode = oneOf(env, ENV.mode, ['local', 'aws'] as const, 'aws');
+  const mode = oneOf(env, ENV.mode, ['local', 'aws', 'null'] as const, 'aws');
   const cfg: ConsumerConfig = {
     mode,
     region: str(env, ENV.region, 'us-east-1'),

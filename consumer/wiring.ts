@@ -10,6 +10,7 @@ import { DynamoLatestSink, DynamoTicksSink } from './sinks/dynamodb-ticks';
 import { FirehoseTickSink } from './sinks/firehose';
 import { LakeSink } from './sinks/lake-sink';
 import { LocalAlertPublisher, LocalDeadLetterQueue } from './sinks/local-files';
+import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryStateStore } from './sinks/memory';
 import { SnsAlertPublisher } from './sinks/sns-alerts';
 import { SqsDeadLetterQueue } from './sinks/sqs-dlq';
 
@@ -28,6 +29,10 @@ export interface ConsumerPorts {
  * and dead letters (SQS vs jsonl).
  */
 export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger, alertOut: NodeJS.WritableStream): ConsumerPorts {
+  if (cfg.mode === 'null') {
+    const discard: TickSink = { name: 'null', write: () => Promise.resolve(), flush: () => Promise.resolve(), close: () => Promise.resolve() };
+    return { sinks: [discard], state: new MemoryStateStore(), alerts: new MemoryAlertPublisher(), dlq: new MemoryDeadLetterQueue(), close: () => Promise.resolve() };
+  }
   const ddb = dynamoClient({ region: cfg.region, ...(cfg.dynamodbEndpoint !== undefined ? { endpoint: cfg.dynamodbEndpoint } : {}) });
   const ticks = new DynamoTicksSink(ddb, { tableName: cfg.tables.ticks, ttlDays: cfg.ticksTtlDays, logger });
   const latest = new DynamoLatestSink(ddb, { tableName: cfg.tables.latest, logger });
