@@ -142,27 +142,26 @@ export class LakeSink implements TickSink {
       if (!list) byDt.set(r.dt, (list = []));
       list.push(r);
     }
-    const failed: EnrichedTick[] = [];
-    let firstError: unknown;
-    for (const [dt, list] of byDt) {
+    // Ascending dt, stopping at the first failure: a crash or an error then
+    // leaves every symbol's rows in the lake as a prefix of its ticks, which
+    // is what makes max(ts) per symbol a sound high-water mark. (A symbol's
+    // later partition written before its earlier one would hide the gap.)
+    const partitions = [...byDt.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let p = 0; p < partitions.length; p++) {
+      const [dt, list] = partitions[p] as [string, EnrichedTick[]];
       const file = path.join(lakeTicksDir(this.opts.dataDir), `dt=${dt}`, this.fileName(list));
       try {
         await writeEnrichedParquet(list, file);
         this.stats.rowsWritten += list.length;
         this.stats.filesWritten++;
       } catch (err) {
-        firstError ??= err;
-        failed.push(...list);
+        const unwritten = new Set(partitions.slice(p).flatMap(([, l]) => l));
+        // Back in front of anything written meanwhile, in their original order.
+        this.buffer = rows.filter((r) => unwritten.has(r)).concat(this.buffer);
+        this.bufferBytes = this.buffer.reduce((n, r) => n + approxBytes(r), 0);
+        this.armTimer();
+        throw new SinkWriteError(this.name, `writing ${unwritten.size} row(s) to the lake failed: ${describeError(err)}`, { cause: err });
       }
-    }
-    if (failed.length > 0) {
-      // Put them back in front, in their original order, for the next flush.
-      const order = new Map(rows.map((r, i) => [r, i]));
-      failed.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-      this.buffer = failed.concat(this.buffer);
-      this.bufferBytes = this.buffer.reduce((n, r) => n + approxBytes(r), 0);
-      this.armTimer();
-      throw new SinkWriteError(this.name, `writing ${failed.length} row(s) to the lake failed: ${describeError(firstError)}`, { cause: firstError });
     }
     this.opts.logger?.debug('lake flushed', { rows: rows.length, files: byDt.size });
   }

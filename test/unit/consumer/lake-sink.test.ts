@@ -119,6 +119,35 @@ describe('LakeSink', () => {
     await sink.close();
   });
 
+  it('writes partitions in ascending dt and stops at the first failure, so the lake keeps a prefix of every symbol', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', flushIntervalMs: 0 });
+    // MSFT reaches the next day first in the buffer; AAPL's earlier rows come later.
+    const rows = [
+      tick({ symbol: 'MSFT', ts: Date.UTC(2024, 2, 2, 0, 5) }),
+      tick({ symbol: 'AAPL', ts: Date.UTC(2024, 2, 1, 23, 59) }),
+      tick({ symbol: 'AAPL', ts: Date.UTC(2024, 2, 2, 0, 1) }),
+    ];
+    await sink.write(rows);
+    await mkdir(lakeTicksDir(dataDir), { recursive: true });
+    const blocker = path.join(lakeTicksDir(dataDir), 'dt=2024-03-01');
+    await writeFile(blocker, 'not a directory');
+    await expect(sink.flush()).rejects.toBeInstanceOf(SinkWriteError);
+    expect(await readdir(lakeTicksDir(dataDir))).toEqual(['dt=2024-03-01']); // dt=2024-03-02 not written
+    await rm(blocker);
+    await sink.close();
+    expect((await lakeRows()).map(key)).toEqual(rows.map(key).sort());
+  });
+
+  it('ignores a temp file left by a writer killed mid-write', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', flushIntervalMs: 0 });
+    await sink.write([tick()]);
+    await sink.close();
+    const part = path.join(lakeTicksDir(dataDir), 'dt=2024-03-01');
+    await writeFile(path.join(part, '.tmp-w-s-1-abcd.parquet-0123456789ab'), 'PAR1 torn');
+    expect(await readLakeHighWaterMarks(dataDir)).toEqual(new Map([['AAPL', tick().ts]]));
+    expect(await lakeRows()).toHaveLength(1);
+  });
+
   it('refuses writes after close()', async () => {
     const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', flushIntervalMs: 0 });
     await sink.close();
