@@ -31,6 +31,7 @@ function findRoot(start: string): string {
 export interface MotoServer {
   /** e.g. http://127.0.0.1:43121 */
   readonly endpoint: string;
+  readonly pid: number | undefined;
   readonly region: string;
   /** Drop every resource in the emulator (POST /moto-api/reset). */
   reset(): Promise<void>;
@@ -80,6 +81,23 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * moto_server's own entry point, preceded on Linux by prctl(PR_SET_PDEATHSIG,
+ * SIGKILL): the kernel then kills moto when the Node process that started it
+ * dies, even by SIGKILL (a jest worker killed on timeout), where no 'exit'
+ * handler runs. Elsewhere it is a plain moto_server.
+ */
+const LAUNCHER = [
+  'import sys',
+  'try:',
+  '    import ctypes, signal',
+  "    ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)",
+  'except Exception:',
+  '    pass',
+  'from moto.server import main',
+  'sys.exit(main(sys.argv[1:]))',
+].join('\n');
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -118,7 +136,7 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
-    const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+    const child = spawn(path.join(path.dirname(bin), 'python'), ['-c', LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false', PYTHONUNBUFFERED: '1' },
     });
@@ -149,6 +167,7 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
     }
     return {
       endpoint,
+      pid: child.pid,
       region: MOTO_REGION,
       stop,
       async reset() {

@@ -16,6 +16,9 @@
  *   provoked: those retries are covered with fake clients in
  *   test/unit/consumer/sdk-fakes.test.ts.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { AttributeValue, CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { AthenaClient, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
@@ -319,5 +322,39 @@ describe('queryAthena against moto Athena', () => {
     // Athena reports the result file's own location under the configured prefix.
     expect(q?.ResultConfiguration?.OutputLocation).toMatch(/^s3:\/\/lake\/athena\/[^/]+\.csv$/);
     athena.destroy();
+  });
+});
+
+describe('local/moto.ts lifecycle', () => {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const waitGone = async (pid: number): Promise<boolean> => {
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    return !alive(pid);
+  };
+
+  it('stop() ends the server', async () => {
+    const m = await startMoto();
+    expect(m.pid).toBeGreaterThan(0);
+    await m.stop();
+    expect(await waitGone(m.pid ?? 0)).toBe(true);
+    await m.stop(); // twice is fine
+  });
+
+  it.each(['exit', 'SIGKILL'])('the server dies with its parent when the parent ends without stop() (%s)', async (how) => {
+    const child = path.resolve(__dirname, '..', '..', 'unit', 'consumer', 'helpers', 'moto-child.ts');
+    const res = await promisify(execFile)(process.execPath, ['--import', 'tsx', child, how], { env: { PATH: process.env.PATH } }).catch(
+      (e: unknown) => e as { stdout: string; code: number | null; signal: string | null },
+    );
+    const { stdout } = res as { stdout: string };
+    const pid = Number(stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(await waitGone(pid)).toBe(true);
   });
 });
