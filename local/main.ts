@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KinesisWriter } from '../producer/kinesis-writer';
+import { ReplaySource } from '../producer/sources/replay';
 import { SyntheticSource } from '../producer/sources/synthetic';
 import type { TickSource } from '../producer/sources/source';
 import { createLogger } from '../shared/logger';
@@ -19,10 +20,22 @@ const USAGE = `Usage: npm start -- [options]
   --shards <n>       Kinesis shards (default 4)
   --workers <n>      KCL consumer daemons (default 1)
   --seed <n>         synthetic market seed (default 42)
+  --source <name>    synthetic (default) or replay
+  --csv <file>       replay: CSV bars (timestamp,open,high,low,close,volume[,symbol]); repeatable
+  --parquet <file>   replay: Parquet bars; repeatable
+  --symbol <SYM>     replay: symbol of a single-symbol file (default: from the file name)
+  --speed <x>        replay: 1 = real time, 60 = a minute per second, max (default max)
+  --loop             replay: start over at the end (ts shifted by whole days)
   --data <dir>       data directory (default data/)
   -h, --help`;
 
 interface Options {
+  source: 'synthetic' | 'replay';
+  csv: string[];
+  parquet: string[];
+  symbol: string | undefined;
+  speed: number;
+  loop: boolean;
   symbols: number;
   rate: number;
   duration: number | undefined;
@@ -52,13 +65,35 @@ export function parseOptions(argv: string[]): Options | 'help' {
       shards: { type: 'string' },
       workers: { type: 'string' },
       seed: { type: 'string' },
+      source: { type: 'string' },
+      csv: { type: 'string', multiple: true },
+      parquet: { type: 'string', multiple: true },
+      symbol: { type: 'string' },
+      speed: { type: 'string' },
+      loop: { type: 'boolean' },
       data: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return 'help';
+  const source = values.source ?? (values.csv || values.parquet ? 'replay' : 'synthetic');
+  if (source !== 'synthetic' && source !== 'replay') throw new UsageError(`--source must be synthetic or replay, got ${JSON.stringify(source)}`);
+  const csv = values.csv ?? [];
+  const parquet = values.parquet ?? [];
+  if (source === 'replay' && csv.length + parquet.length === 0) throw new UsageError('--source replay needs --csv <file> or --parquet <file>');
+  let speed = Number.POSITIVE_INFINITY;
+  if (values.speed !== undefined && values.speed !== 'max') {
+    speed = Number(values.speed);
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed must be a positive number or max, got ${JSON.stringify(values.speed)}`);
+  }
   return {
+    source,
+    csv,
+    parquet,
+    symbol: values.symbol,
+    speed,
+    loop: values.loop ?? false,
     symbols: positiveInt('symbols', values.symbols, 20, 100_000),
     rate: positiveInt('rate', values.rate, 200, 1_000_000),
     duration: values.duration === undefined ? undefined : positiveInt('duration', values.duration, 0, 7 * 86400),
@@ -99,10 +134,8 @@ async function run(opts: Options): Promise<number> {
     runDir,
     log: (m) => out(`tickstream: ${m}`),
   });
-  out(
-    `tickstream: kinesis ${pipeline.stack.kinesisEndpoint}, dynamodb ${pipeline.stack.dynamodbEndpoint}, ` +
-      `${opts.shards} shards, ${opts.workers} KCL worker(s), ${opts.symbols} symbols at ${opts.rate} ticks/s`,
-  );
+  const what = opts.source === 'replay' ? `replay of ${[...opts.csv, ...opts.parquet].join(', ')} at ${opts.speed === Number.POSITIVE_INFINITY ? 'max' : `${opts.speed}x`} speed` : `${opts.symbols} symbols at ${opts.rate} ticks/s`;
+  out(`tickstream: kinesis ${pipeline.stack.kinesisEndpoint}, dynamodb ${pipeline.stack.dynamodbEndpoint}, ${opts.shards} shards, ${opts.workers} KCL worker(s), ${what}`);
 
   const abort = new AbortController();
   let interrupted = false;
@@ -120,16 +153,16 @@ async function run(opts: Options): Promise<number> {
   process.on('SIGTERM', onSignal);
   const timer = opts.duration !== undefined ? setTimeout(() => abort.abort(), opts.duration * 1000) : undefined;
 
-  const source: TickSource = new SyntheticSource({ symbols: symbolNames(opts.symbols), seed: opts.seed, ratePerSec: opts.rate });
+  const source: TickSource =
+    opts.source === 'replay'
+      ? new ReplaySource({ csvFiles: opts.csv, parquetFiles: opts.parquet, speed: opts.speed, loop: opts.loop, logger, ...(opts.symbol ? { symbol: opts.symbol } : {}) })
+      : new SyntheticSource({ symbols: symbolNames(opts.symbols), seed: opts.seed, ratePerSec: opts.rate });
   const writer = new KinesisWriter(pipeline.stack.kinesis, { streamName: pipeline.streamName, logger });
-  let produced = 0;
   let producerErrors = 0;
   const producing = (async () => {
     try {
-      for await (const batch of source.ticks(abort.signal)) {
-        await writer.write(batch);
-        produced += batch.length;
-      }
+      for await (const batch of source.ticks(abort.signal)) await writer.enqueue(batch);
+      await writer.flush();
     } catch (err) {
       producerErrors++;
       logger.error('producer failed', { error: (err as Error).message });
@@ -140,6 +173,7 @@ async function run(opts: Options): Promise<number> {
   const tty = process.stdout.isTTY;
   const statusLine = (): string => {
     const t = pipeline.status.totals;
+    const produced = writer.stats.recordsSent;
     const lag = produced - t.applied;
     const behind = Math.max(0, ...t.behindByShard.values());
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
@@ -150,7 +184,17 @@ async function run(opts: Options): Promise<number> {
     else out(statusLine());
   }, 1000);
 
+  // Latency in steady state: from the first moment the consumers have caught
+  // up (the start-up backlog is reported separately as time to first tick).
+  let steadyFrom: number | undefined;
+  const steadyWatch = setInterval(() => {
+    if (steadyFrom === undefined && pipeline.status.totals.applied > 0 && writer.stats.recordsSent - pipeline.status.totals.applied <= Math.max(50, opts.rate)) {
+      steadyFrom = pipeline.status.totals.latenciesMs.length;
+    }
+  }, 250);
   await producing;
+  clearInterval(steadyWatch);
+  const produced = writer.stats.recordsSent;
   if (timer) clearTimeout(timer);
   const producedAt = Date.now();
   // Drain: let the consumers catch up before asking them to stop.
@@ -184,6 +228,10 @@ async function run(opts: Options): Promise<number> {
     seconds_to_first_consumed_tick: t.firstAppliedAt === undefined ? null : (t.firstAppliedAt - t0) / 1000,
     consumed_ticks_per_s: Math.round(t.applied / Math.max(1, elapsed)),
     latency_put_to_dynamodb_ms: { p50: percentile(t.latenciesMs, 50), p99: percentile(t.latenciesMs, 99), samples: t.latenciesMs.length },
+    latency_steady_state_ms:
+      steadyFrom === undefined
+        ? null
+        : { p50: percentile(t.latenciesMs.slice(steadyFrom), 50), p99: percentile(t.latenciesMs.slice(steadyFrom), 99), samples: t.latenciesMs.length - steadyFrom },
     drain_ms: drainMs,
     workers_seen: [...t.workers].sort(),
     data_dir: opts.dataDir,
