@@ -275,6 +275,44 @@ describe('YahooSource', () => {
     expect(h.clock.sleeps).toEqual([30_000, 30_000, 30_000]);
   });
 
+  it('keeps at most `concurrency` quote requests in flight', async () => {
+    const h = harness(1_000, { concurrency: 2 });
+    let inFlight = 0;
+    let peak = 0;
+    const inner = h.yahoo.fetch;
+    const slowed: typeof fetch = async (input, init) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 2));
+        return await inner(input, init);
+      } finally {
+        inFlight--;
+      }
+    };
+    const source = new YahooSource({ symbols: symbolUniverse(1_000), logger: h.logs.logger, fetch: slowed, clock: h.clock, concurrency: 2 });
+    expect(await source.poll(h.signal)).toHaveLength(1_000);
+    expect(h.yahoo.count('quote')).toBe(10);
+    expect(peak).toBeLessThanOrEqual(2);
+  });
+
+  it('times out a hung request and retries it', async () => {
+    const h = harness(3, { requestTimeoutMs: 50 });
+    // The first quote request never answers; only the abort signal ends it.
+    h.yahoo.enqueue('quote', () => new Promise<Response>(() => undefined));
+    const inner = h.yahoo.fetch;
+    const abortable: typeof fetch = (input, init) =>
+      new Promise<Response>((resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error), { once: true });
+        inner(input, init).then(resolve, reject);
+      });
+    const source = new YahooSource({ symbols: symbolUniverse(3), logger: h.logs.logger, fetch: abortable, clock: h.clock, requestTimeoutMs: 50, random: () => 0 });
+    expect(await source.poll(h.signal)).toHaveLength(3);
+    expect(source.metrics.get('yahoo.retries')).toBe(1);
+    await flushLogs();
+    expect(h.logs.lines().find((l) => l.message === 'quote request failed, retrying')).toMatchObject({ error: 'YahooTimeoutError' });
+  });
+
   it('refuses hosts other than Yahoo', async () => {
     const logs = captureLogs();
     const calls: string[] = [];
