@@ -1,0 +1,348 @@
+/**
+ * Replay OHLCV bars through the same analytics core the consumer runs.
+ *
+ *   npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--json] [--all-trades]
+ *
+ * The CSV needs the columns timestamp,open,high,low,close,volume (any order,
+ * extra columns ignored); timestamps have no zone and are read as UTC. Each
+ * bar becomes a tick with price = close and previousClose = the previous
+ * calendar date's last close (the first date uses its first open). The file
+ * is streamed line by line, so its size is bounded by disk, not memory.
+ *
+ * stdout: the report (or JSON with --json). stderr: bad rows with their line
+ * numbers, and a progress line about once a second. Exit code 0, 1 on
+ * failure, 2 on bad usage or a CSV without the required header.
+ */
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs as nodeParseArgs } from 'node:util';
+import { SymbolAnalyzer } from '../analytics';
+import type { AlertType } from '../analytics';
+import type { EnrichedTick } from '../shared/enriched';
+import { closeDuckdb, duckdb, writeEnrichedParquet } from '../shared/parquet';
+import type { ColumnIndex, StrategyStats, Trade } from './backtest-core';
+import { CrossoverStrategy, CsvHeaderError, PreviousClose, barToTick, csvHeader, csvRow, parseBarLine, parseHeader } from './backtest-core';
+
+export const USAGE = 'usage: npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--json] [--all-trades]';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface BacktestArgs {
+  csv: string;
+  symbol: string;
+  out: string | undefined;
+  json: boolean;
+  allTrades: boolean;
+}
+
+const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
+
+/** Without --symbol, the file name stands in (AAPL.csv → AAPL) when it looks like a ticker. */
+export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
+  let values;
+  try {
+    ({ values } = nodeParseArgs({
+      args: [...argv],
+      options: {
+        csv: { type: 'string' },
+        symbol: { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'all-trades': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) throw new UsageError('');
+  if (values.csv === undefined || values.csv === '') throw new UsageError('--csv <file> is required');
+  const fromName = path.basename(values.csv).replace(/\.[^.]*$/, '').toUpperCase();
+  const symbol = values.symbol ?? (SYMBOL_RE.test(fromName) ? fromName : 'BACKTEST');
+  if (!SYMBOL_RE.test(symbol)) throw new UsageError(`--symbol must be 1-20 of A-Z 0-9 . ^ = -, got ${JSON.stringify(symbol)}`);
+  if (values.out !== undefined && !/\.(csv|parquet)$/i.test(values.out)) throw new UsageError('--out must end in .csv or .parquet');
+  return { csv: values.csv, symbol, out: values.out, json: values.json, allTrades: values['all-trades'] };
+}
+
+interface RowSink {
+  /** Returns a promise only when the caller must wait (backpressure, a batch being written). */
+  write(row: EnrichedTick): Promise<void> | undefined;
+  close(): Promise<void>;
+}
+
+/** CSV with the lake's column names; buffered into ~1 MB writes and honouring backpressure. */
+class CsvSink implements RowSink {
+  private buf: string;
+  private readonly stream: WriteStream;
+
+  constructor(file: string) {
+    this.stream = createWriteStream(file);
+    this.buf = `${csvHeader()}\n`;
+  }
+
+  write(row: EnrichedTick): Promise<void> | undefined {
+    this.buf += `${csvRow(row)}\n`;
+    if (this.buf.length < 1 << 20) return undefined;
+    return this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const chunk = this.buf;
+    this.buf = '';
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.stream.end();
+    await once(this.stream, 'finish');
+  }
+}
+
+/**
+ * Parquet through shared/parquet.ts, the lake's own writer, so the file has
+ * exactly the lake's schema. That writer takes a whole array, so rows go out
+ * in batches as part files in a temp directory next to the output, and
+ * DuckDB merges them into the one file asked for, adding `dt` as the CSV
+ * output does. JS memory stays bounded by one batch. No ORDER BY in the
+ * merge: the parts are numbered in order, DuckDB reads a glob in name order
+ * and keeps insertion order, and sorting would hold the whole file in memory
+ * (a unit test checks the order).
+ */
+class ParquetSink implements RowSink {
+  static readonly BATCH = 100_000;
+  private batch: EnrichedTick[] = [];
+  private parts = 0;
+
+  private constructor(
+    private readonly out: string,
+    private readonly dir: string,
+  ) {}
+
+  static async open(out: string): Promise<ParquetSink> {
+    const dir = await mkdtemp(path.join(path.dirname(path.resolve(out)), '.backtest-parts-'));
+    return new ParquetSink(out, dir);
+  }
+
+  write(row: EnrichedTick): Promise<void> | undefined {
+    this.batch.push(row);
+    return this.batch.length >= ParquetSink.BATCH ? this.flush() : undefined;
+  }
+
+  private async flush(): Promise<void> {
+    const rows = this.batch;
+    this.batch = [];
+    await writeEnrichedParquet(rows, path.join(this.dir, `part-${String(this.parts++).padStart(6, '0')}.parquet`));
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.batch.length > 0 || this.parts === 0) await this.flush();
+      const tmp = path.join(this.dir, 'merged.parquet');
+      const glob = path.join(this.dir, 'part-*.parquet');
+      const conn = await (await duckdb()).connect();
+      try {
+        await conn.run(
+          `COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS dt FROM read_parquet(${sql(glob)})) TO ${sql(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
+        );
+      } finally {
+        conn.closeSync();
+      }
+      await rename(tmp, this.out);
+    } finally {
+      await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function sql(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export interface BacktestSummary {
+  symbol: string;
+  file: string;
+  lines: number;
+  barsApplied: number;
+  badRows: number;
+  outOfOrderRows: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  signals: Record<'BUY' | 'SELL', number>;
+  alerts: Record<AlertType, number>;
+  strategy: StrategyStats;
+  elapsedSeconds: number;
+}
+
+export interface BacktestIo {
+  stderr: NodeJS.WritableStream;
+  now?: () => number;
+}
+
+/** Individually listed bad rows; the rest are only counted, so a broken file cannot flood the terminal. */
+const MAX_LISTED_BAD_ROWS = 100;
+
+export async function runBacktest(args: BacktestArgs, io: BacktestIo): Promise<BacktestSummary> {
+  const now = io.now ?? Date.now;
+  const started = now();
+  const analyzer = new SymbolAnalyzer(args.symbol);
+  const previousClose = new PreviousClose();
+  const strategy = new CrossoverStrategy();
+  const signals = { BUY: 0, SELL: 0 };
+  const alerts: Record<AlertType, number> = { BUY: 0, SELL: 0, ANOMALY: 0, VOLUME_SPIKE: 0 };
+  let lines = 0;
+  let applied = 0;
+  let bad = 0;
+  let outOfOrder = 0;
+  let firstTs: number | null = null;
+  let lastTs: number | null = null;
+  let cols: ColumnIndex | undefined;
+  let nextProgress = started + 1000;
+  const skip = (lineNo: number, reason: string): void => {
+    if (bad + outOfOrder <= MAX_LISTED_BAD_ROWS) io.stderr.write(`line ${lineNo}: ${reason}; skipped\n`);
+    if (bad + outOfOrder === MAX_LISTED_BAD_ROWS) io.stderr.write(`(further skipped rows are counted, not listed)\n`);
+  };
+
+  const sink: RowSink | undefined = args.out === undefined ? undefined : /\.parquet$/i.test(args.out) ? await ParquetSink.open(args.out) : new CsvSink(args.out);
+  let sinkClosed = false;
+  try {
+    const input = createReadStream(args.csv, { highWaterMark: 1 << 20 });
+    const rl = createInterface({ input, crlfDelay: Infinity });
+    for await (const line of rl) {
+      lines++;
+      if ((lines & 1023) === 0 && now() >= nextProgress) {
+        const s = (now() - started) / 1000;
+        io.stderr.write(`[backtest] ${lines.toLocaleString('en-US')} lines, ${applied.toLocaleString('en-US')} bars applied, ${Math.round(lines / s).toLocaleString('en-US')} lines/s\n`);
+        nextProgress = now() + 1000;
+      }
+      if (line.trim() === '') continue;
+      if (cols === undefined) {
+        cols = parseHeader(line);
+        continue;
+      }
+      const parsed = parseBarLine(line, cols);
+      if (!parsed.ok) {
+        bad++;
+        skip(lines, parsed.reason);
+        continue;
+      }
+      const bar = parsed.bar;
+      if (lastTs !== null && bar.ts <= lastTs) {
+        outOfOrder++;
+        skip(lines, `timestamp ${new Date(bar.ts).toISOString()} is not after the previous bar's`);
+        continue;
+      }
+      const r = analyzer.analyze(barToTick(bar, args.symbol, previousClose.next(bar)));
+      // Cannot happen after the check above; kept so a change in either rule fails loudly.
+      if (r.kind !== 'applied') throw new Error(`analyzer skipped line ${lines} as a duplicate`);
+      applied++;
+      firstTs ??= bar.ts;
+      lastTs = bar.ts;
+      const row = r.row;
+      if (row.signal !== null) signals[row.signal]++;
+      for (const a of r.alerts) alerts[a.type]++;
+      strategy.onBar(bar.ts, bar.close, row.signal);
+      const wait = sink?.write(row);
+      if (wait !== undefined) await wait;
+    }
+    if (cols === undefined) throw new CsvHeaderError(`${args.csv} is empty: expected a header line`);
+    sinkClosed = true;
+    await sink?.close();
+  } finally {
+    if (!sinkClosed) await sink?.close().catch(() => undefined);
+    await closeDuckdb();
+  }
+  return {
+    symbol: args.symbol,
+    file: args.csv,
+    lines,
+    barsApplied: applied,
+    badRows: bad,
+    outOfOrderRows: outOfOrder,
+    firstTs,
+    lastTs,
+    signals,
+    alerts,
+    strategy: strategy.stats(),
+    elapsedSeconds: (now() - started) / 1000,
+  };
+}
+
+const pct = (x: number, sign = true): string => `${sign && x > 0 ? '+' : ''}${(x * 100).toFixed(2)} %`;
+const when = (ts: number): string => new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
+const int = (n: number): string => n.toLocaleString('en-US');
+
+function tradeLine(i: number, t: Trade): string {
+  return `  ${String(i + 1).padStart(5)}  ${when(t.entryTs)}  ${t.entryPrice.toFixed(4).padStart(12)}  ${when(t.exitTs)}  ${t.exitPrice.toFixed(4).padStart(12)}  ${pct(t.return).padStart(10)}${t.open ? '  (open, marked at the last close)' : ''}`;
+}
+
+export function formatReport(s: BacktestSummary, allTrades: boolean): string {
+  const st = s.strategy;
+  const out: string[] = [];
+  out.push(`backtest ${s.symbol} from ${s.file}`);
+  out.push(`bars: ${int(s.barsApplied)} applied${s.firstTs !== null && s.lastTs !== null ? ` (${when(s.firstTs)} to ${when(s.lastTs)} UTC)` : ''}; ${int(s.badRows)} bad rows and ${int(s.outOfOrderRows)} out-of-order rows skipped; ${int(s.lines)} lines read`);
+  out.push(`signals: BUY ${int(s.signals.BUY)}, SELL ${int(s.signals.SELL)}; alerts: ANOMALY ${int(s.alerts.ANOMALY)}, VOLUME_SPIKE ${int(s.alerts.VOLUME_SPIKE)}`);
+  out.push(`trades (SMA-5/SMA-20 crossover: long at the close of a BUY bar, flat at the close of a SELL bar): ${int(st.trades.length)}`);
+  if (st.trades.length > 0) {
+    out.push(`  ${'#'.padStart(5)}  ${'entry (UTC)'.padEnd(19)}  ${'price'.padStart(12)}  ${'exit (UTC)'.padEnd(19)}  ${'price'.padStart(12)}  ${'return'.padStart(10)}`);
+    const limit = 100;
+    if (allTrades || st.trades.length <= 2 * limit) st.trades.forEach((t, i) => out.push(tradeLine(i, t)));
+    else {
+      st.trades.slice(0, limit).forEach((t, i) => out.push(tradeLine(i, t)));
+      out.push(`  … ${int(st.trades.length - 2 * limit)} more (--all-trades lists every one, --json too) …`);
+      st.trades.slice(-limit).forEach((t, i) => out.push(tradeLine(st.trades.length - limit + i, t)));
+    }
+  }
+  out.push(`win rate: ${st.winRate === null ? 'n/a (no trades)' : `${pct(st.winRate, false)} (${int(st.wins)} of ${int(st.trades.length)})`}`);
+  out.push(`total return: ${pct(st.totalReturn)} (buy and hold: ${pct(st.buyAndHoldReturn)})`);
+  out.push(`max drawdown: ${pct(st.maxDrawdown, false)} (buy and hold: ${pct(st.buyAndHoldMaxDrawdown, false)})`);
+  out.push(`elapsed: ${s.elapsedSeconds.toFixed(1)} s (${int(Math.round(s.barsApplied / Math.max(s.elapsedSeconds, 1e-3)))} bars/s)`);
+  return `${out.join('\n')}\n`;
+}
+
+export async function main(argv: readonly string[], stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  let args: BacktestArgs;
+  try {
+    args = parseBacktestArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const summary = await runBacktest(args, { stderr });
+    stdout.write(args.json ? `${JSON.stringify(summary)}\n` : formatReport(summary, args.allTrades));
+    return 0;
+  } catch (err) {
+    if (err instanceof CsvHeaderError) {
+      stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    stderr.write(`backtest failed: ${(err as Error).message ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  main(process.argv.slice(2), process.stdout, process.stderr).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`backtest failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
