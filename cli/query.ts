@@ -205,6 +205,8 @@ export function formatResult(res: QueryResult, format: OutputFormat): string {
 
 export interface QueryCliConfig {
   mode: 'local' | 'aws';
+  /** Local mode: the lake is `<dataDir>/lake` unless --lake says otherwise. */
+  dataDir: string;
   region: string | undefined;
   endpoint: string | undefined;
   database: string | undefined;
@@ -218,6 +220,7 @@ export function loadQueryCliConfig(env: NodeJS.ProcessEnv): Readonly<QueryCliCon
   if (mode !== 'local' && mode !== 'aws') throw new UsageError(`${ENV.mode} must be 'local' or 'aws', got '${mode}'`);
   return Object.freeze({
     mode,
+    dataDir: env[ENV.dataDir] ?? 'data',
     region: env[ENV.region],
     endpoint: env[ENV.awsEndpoint],
     database: env[ENV.glueDatabase],
@@ -235,14 +238,15 @@ export interface QueryArgs {
 }
 
 export const USAGE = `usage: npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>]
+  --lake defaults to $${ENV.dataDir}/lake (data/lake); ${ENV.mode}=aws queries Athena instead
 named queries:
 ${NAMED_QUERY_NAMES.map((n) => `  ${n.padEnd(16)} ${NAMED_QUERIES[n].description}`).join('\n')}
 SQL may name the table as ticks or {{table}}.`;
 
-export function parseArgs(argv: readonly string[], cwd: string): QueryArgs {
+export function parseArgs(argv: readonly string[], cwd: string, dataDir = 'data'): QueryArgs {
   let query: string | undefined;
   let format: OutputFormat = 'table';
-  let lake = path.join(cwd, 'data', 'lake');
+  let lake = path.resolve(cwd, dataDir, 'lake');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const value = (): string => {
@@ -286,8 +290,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   let args: QueryArgs;
   let cfg: Readonly<QueryCliConfig>;
   try {
-    args = parseArgs(argv, cwd);
     cfg = loadQueryCliConfig(env);
+    args = parseArgs(argv, cwd, cfg.dataDir);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);

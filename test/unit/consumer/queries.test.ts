@@ -41,6 +41,7 @@ describe('query CLI arguments and output', () => {
   it('parses the query, --format and --lake', () => {
     expect(parseArgs(['anomalies', '--format', 'csv', '--lake', 'x/lake'], '/repo')).toEqual({ query: 'anomalies', format: 'csv', lake: '/repo/x/lake' });
     expect(parseArgs(['SELECT 1'], '/repo')).toEqual({ query: 'SELECT 1', format: 'table', lake: '/repo/data/lake' });
+    expect(parseArgs(['signals'], '/repo', '/var/tickstream')).toEqual({ query: 'signals', format: 'table', lake: '/var/tickstream/lake' });
   });
 
   it.each([[[]], [['--format', 'xml', 'q']], [['a', 'b']], [['--bogus']], [['q', '--lake']]])('rejects %j as a usage error', (argv) => {
