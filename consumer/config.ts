@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { analysisConfig, type AnalysisConfig } from '../analytics';
 import { int, num, oneOf, optStr, str, url, type Env } from '../shared/config-util';
 import { ENV } from '../shared/env-names';
@@ -17,6 +18,8 @@ export interface ConsumerConfig {
   checkpointEveryRecords: number;
   checkpointEveryMs: number;
   alertCooldownMs: number;
+  /** EMF metrics line period */
+  metricsIntervalMs: number;
   analysis: AnalysisConfig;
   local: { dataDir: string; statusPort: number | undefined; lakeFlushMs: number } | undefined;
   aws: { alertTopicArn: string; deadLetterQueueUrl: string; firehoseStream: string } | undefined;
@@ -29,7 +32,8 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
     mode,
     region: str(env, ENV.region, 'us-east-1'),
     logLevel: oneOf(env, ENV.logLevel, ['error', 'warn', 'info', 'debug'] as const, 'info'),
-    workerId: str(env, ENV.workerId, `pid-${process.pid}`),
+    // the Fargate task's hostname is unique; a pid is not, across tasks
+    workerId: str(env, ENV.workerId, os.hostname()),
     dynamodbEndpoint: url(env, ENV.dynamodbEndpoint),
     awsEndpoint: url(env, ENV.awsEndpoint),
     tables: {
@@ -42,6 +46,7 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
     checkpointEveryRecords: int(env, ENV.checkpointEveryRecords, 5000, 1),
     checkpointEveryMs: int(env, ENV.checkpointEveryMs, 5000, 100),
     alertCooldownMs: int(env, ENV.alertCooldownMs, 60_000, 0),
+    metricsIntervalMs: int(env, ENV.metricsIntervalMs, 60_000, 1000),
     analysis: analysisConfig(),
     local:
       mode === 'local'

@@ -10,6 +10,7 @@ import { ConfigError } from '../shared/config-util';
 import { createLogger } from '../shared/logger';
 import { loadConsumerConfig, type ConsumerConfig } from './config';
 import { kclRecordProcessor } from './kcl/record-processor';
+import { ConsumerMetrics } from './metrics';
 import { ShardProcessor } from './shard-processor';
 import { StatusReporter } from './status';
 import { buildPorts, type ConsumerPorts } from './wiring';
@@ -32,6 +33,9 @@ function main(): void {
   process.on('warning', (w) => logger.warn('node warning', { warning: w.name, detail: w.message.slice(0, 300) }));
   const status = cfg.local?.statusPort !== undefined ? new StatusReporter(cfg.local.statusPort, cfg.workerId) : undefined;
   let ports: ConsumerPorts | undefined;
+  const metrics = new ConsumerMetrics();
+  const emit = (): void => void logger.info('metrics', metrics.take());
+  setInterval(emit, cfg.metricsIntervalMs).unref();
 
   const processor = kclRecordProcessor(
     (shardId) => {
@@ -42,17 +46,23 @@ function main(): void {
         analysis: cfg.analysis,
         checkpointEveryRecords: cfg.checkpointEveryRecords,
         checkpointEveryMs: cfg.checkpointEveryMs,
-        ...(status !== undefined ? { onBatch: (s) => status.record(s) } : {}),
+        onBatch: (s) => {
+          metrics.record(s);
+          status?.record(s);
+        },
       });
     },
     logger,
     () => {
+      metrics.error();
+      emit();
       status?.close();
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 100);
     },
   );
   process.on('exit', () => status?.close());
+  process.stdin.on('end', emit);
   // The daemon closes our stdin at the end of the shard's life; release sinks then.
   process.stdin.on('end', () => {
     void ports?.close().finally(() => status?.close());

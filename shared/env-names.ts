@@ -38,6 +38,7 @@ export const ENV = {
   alertCooldownMs: 'TICKSTREAM_ALERT_COOLDOWN_MS',
   lakeFlushMs: 'TICKSTREAM_LAKE_FLUSH_MS',
   kclIdleMs: 'TICKSTREAM_KCL_IDLE_MS',
+  metricsIntervalMs: 'TICKSTREAM_METRICS_INTERVAL_MS',
   kclFailoverMs: 'TICKSTREAM_KCL_FAILOVER_MS',
   /** producer: Kinesis PutRecords limits and retry policy */
   producerBatchRecords: 'TICKSTREAM_PRODUCER_BATCH_RECORDS',

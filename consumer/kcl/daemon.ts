@@ -62,6 +62,8 @@ const LOGBACK_XML = `<configuration>
   </appender>
   <logger name="software.amazon.kinesis.coordinator.DiagnosticEventLogger" level="WARN"/>
   <logger name="io.netty" level="WARN"/>
+  <!-- processors' stderr is already copied verbatim; this would repeat each line wrapped -->
+  <logger name="software.amazon.kinesis.multilang.DrainChildSTDERRTask" level="OFF"/>
   <root level="INFO"><appender-ref ref="STDOUT"/></root>
 </configuration>
 `;

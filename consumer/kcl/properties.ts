@@ -1,3 +1,6 @@
+import { int, str, url, type Env } from '../../shared/config-util';
+import { ENV } from '../../shared/env-names';
+
 /**
  * MultiLangDaemon configuration, generated rather than hand-written so the
  * local stack, the tests and the ECS container all get a consistent file.
@@ -84,4 +87,25 @@ export function parseProperties(text: string): DaemonProperties {
     out[t.slice(0, eq).trim()] = t.slice(eq + 1).trim();
   }
   return out;
+}
+
+/**
+ * The container's daemon properties, from the same environment variables the
+ * record processor reads (names shared with infra/). Endpoints appear only
+ * when set, i.e. never in AWS.
+ */
+export function daemonPropertiesFromEnv(env: Env, executableName: string, hostname: string): DaemonProperties {
+  const kinesisEndpoint = url(env, ENV.kinesisEndpoint);
+  const dynamoDBEndpoint = url(env, ENV.dynamodbEndpoint);
+  return buildDaemonProperties({
+    streamName: str(env, ENV.streamName),
+    applicationName: str(env, ENV.appName),
+    executableName,
+    region: str(env, ENV.region),
+    workerId: str(env, ENV.workerId, hostname),
+    idleTimeBetweenReadsInMillis: int(env, ENV.kclIdleMs, 500, 200, 10_000),
+    failoverTimeMillis: int(env, ENV.kclFailoverMs, 10_000, 1000),
+    ...(kinesisEndpoint !== undefined ? { kinesisEndpoint } : {}),
+    ...(dynamoDBEndpoint !== undefined ? { dynamoDBEndpoint } : {}),
+  });
 }

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConsumerConfig } from '../../../consumer/config';
-import { buildDaemonProperties, formatProperties, parseProperties, type DaemonProperties } from '../../../consumer/kcl/properties';
+import { daemonPropertiesFromEnv, formatProperties, parseProperties, type DaemonProperties } from '../../../consumer/kcl/properties';
 import { ENV } from '../../../shared/env-names';
 import { DEFAULTS } from '../../../infra/config';
 import { KCL_PUBLISHES_METRICS, kclTableNames } from '../../../infra/kcl';
@@ -47,12 +47,9 @@ beforeAll(() => {
   const [container] = (td?.Properties.ContainerDefinitions ?? []) as { Environment: { Name: string; Value: unknown }[] }[];
   env = Object.fromEntries((container?.Environment ?? []).map((e) => [e.Name, resolve(e.Value)]));
   const cfg = loadConsumerConfig(env);
-  props = buildDaemonProperties({
-    streamName: env[ENV.streamName] ?? '',
-    applicationName: env[ENV.appName] ?? '',
-    executableName: 'node /app/dist/consumer/main.js',
-    region: cfg.region,
-  });
+  if (cfg.mode !== 'aws') throw new Error(`the consumer task's environment must load in aws mode, got ${cfg.mode}`);
+  // exactly what the container entrypoint (consumer/daemon.ts) generates
+  props = daemonPropertiesFromEnv(env, 'node /app/dist/consumer/main.js', 'ip-10-0-1-23.ec2.internal');
   text = formatProperties(props);
 }, 120_000);
 

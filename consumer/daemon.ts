@@ -1,0 +1,61 @@
+/**
+ * The consumer container's entrypoint: generate the MultiLangDaemon
+ * properties from the task's environment, then run the daemon in the
+ * foreground. Its stdout/stderr are the container's, so the daemon's log and
+ * every record processor's JSON lines (and EMF metrics) reach CloudWatch.
+ * SIGTERM (ECS stop) is forwarded: the daemon's shutdown hook asks every
+ * processor to checkpoint before it exits.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../shared/config-util';
+import { ensureKclJars, javaCommand, projectRoot } from './kcl/jars';
+import { MULTI_LANG_DAEMON_CLASS } from './kcl/daemon';
+import { daemonPropertiesFromEnv, formatProperties } from './kcl/properties';
+import { loadConsumerConfig } from './config';
+
+// Processors' stderr is copied verbatim to the daemon's stderr; the
+// DrainChildSTDERRTask logger would log every line a second time, wrapped.
+const LOGBACK = `<configuration>
+  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{ISO8601} %-5level [%thread] %logger{36} - %msg%n</pattern></encoder>
+  </appender>
+  <logger name="software.amazon.kinesis.multilang.DrainChildSTDERRTask" level="OFF"/>
+  <logger name="software.amazon.kinesis.coordinator.DiagnosticEventLogger" level="WARN"/>
+  <logger name="io.netty" level="WARN"/>
+  <root level="INFO"><appender-ref ref="OUT"/></root>
+</configuration>
+`;
+
+function main(): void {
+  let propsText: string;
+  try {
+    // Validates the processor's settings too, so a bad variable stops the
+    // task here, once, instead of in every shard's processor.
+    loadConsumerConfig(process.env);
+    const main = path.join(projectRoot(), 'dist', 'consumer', 'main.js');
+    propsText = formatProperties(daemonPropertiesFromEnv(process.env, `${process.execPath} ${main}`, os.hostname()));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tickstream consumer: invalid configuration: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  // the app directory is read-only for the container user
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickstream-kcl-'));
+  const propsFile = path.join(runDir, 'consumer.properties');
+  const logback = path.join(runDir, 'logback.xml');
+  fs.writeFileSync(propsFile, propsText);
+  fs.writeFileSync(logback, LOGBACK);
+  const jars = ensureKclJars();
+  const child = spawn(javaCommand(), ['-XX:+UseSerialGC', '-XX:MaxRAMPercentage=50', `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, MULTI_LANG_DAEMON_CLASS, '--properties-file', propsFile], {
+    stdio: 'inherit',
+  });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 143 : 1)));
+}
+
+main();
