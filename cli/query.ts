@@ -91,6 +91,8 @@ export interface AthenaQueryOptions {
   pollMs?: number;
   /** Default 10 minutes. */
   timeoutMs?: number;
+  /** Read the table through SELECT DISTINCT (default true): see athenaTable. */
+  dedup?: boolean;
 }
 
 /** Athena returns every value as a string; its column types say what it was. */
@@ -118,9 +120,22 @@ function athenaCell(v: string | undefined, info: ColumnInfo | undefined): Cell {
   }
 }
 
+/**
+ * What `{{table}}` becomes on Athena. Firehose is at-least-once, so after a
+ * replay the S3 lake can hold a row twice; rows are a pure function of the
+ * tick, so the copies are identical and DISTINCT removes them exactly (the
+ * local lake sink never writes them: see consumer/sinks/lake-sink.ts). Trino
+ * pushes filters on these columns (dt included) below the DISTINCT, so
+ * partition pruning still applies.
+ */
+export function athenaTable(database: string, dedup = true): string {
+  const table = `"${database.replace(/"/g, '""')}"."ticks"`;
+  return dedup ? `(SELECT DISTINCT * FROM ${table}) ticks` : table;
+}
+
 /** Run SQL on Athena: start, poll until done, page through the results. */
 export async function queryAthena(client: AthenaClient, opts: AthenaQueryOptions, sql: string): Promise<QueryResult> {
-  const table = `"${opts.database.replace(/"/g, '""')}"."ticks"`;
+  const table = athenaTable(opts.database, opts.dedup ?? true);
   let id: string | undefined;
   try {
     const started = await client.send(

@@ -317,7 +317,8 @@ describe('queryAthena against moto Athena', () => {
     const ids = (await athena.send(new ListQueryExecutionsCommand({}))).QueryExecutionIds ?? [];
     const sent = await Promise.all(ids.map(async (id) => (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution));
     const q = sent.find((e) => e?.Query?.includes('"tickstream"."ticks"'));
-    expect(q?.Query).toBe(NAMED_QUERIES['volume-by-hour'].sql.replace('{{table}}', '"tickstream"."ticks"'));
+    expect(q?.Query).toBe(NAMED_QUERIES['volume-by-hour'].sql.replace('{{table}}', '(SELECT DISTINCT * FROM "tickstream"."ticks") ticks'));
+    expect(q?.QueryExecutionContext?.Database).toBe('tickstream');
     expect(q?.WorkGroup).toBe('primary');
     // Athena reports the result file's own location under the configured prefix.
     expect(q?.ResultConfiguration?.OutputLocation).toMatch(/^s3:\/\/lake\/athena\/[^/]+\.csv$/);

@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Cell } from '../../../cli/query';
-import { queryLocalLake } from '../../../cli/query';
+import { athenaTable, lakeViewSql, queryLocalLake } from '../../../cli/query';
 import { LakeSink } from '../../../consumer/sinks/lake-sink';
 import type { EnrichedTick } from '../../../shared/enriched';
-import { closeDuckdb } from '../../../shared/parquet';
-import { NAMED_QUERIES } from '../../../shared/queries';
+import { closeDuckdb, duckdb } from '../../../shared/parquet';
+import { NAMED_QUERIES, renderQuery } from '../../../shared/queries';
 import { knownInput } from '../../unit/consumer/factories';
 
 jest.setTimeout(120_000);
@@ -140,5 +140,24 @@ describe('query CLI', () => {
     const usage = await cli(['--format', 'xml']).catch((e: unknown) => e as { code: number; stderr: string });
     expect(usage).toMatchObject({ code: 2 });
     expect((usage as { stderr: string }).stderr).toContain('usage: npm run query');
+  });
+});
+
+describe('the Athena table reference', () => {
+  it('runs every named query unchanged through the DISTINCT wrapper, which removes Firehose-style duplicate rows', async () => {
+    // DuckDB plays Athena here: a schema "db" whose ticks table holds every row twice.
+    const conn = await (await duckdb()).connect();
+    try {
+      await conn.run(lakeViewSql(lake));
+      await conn.run('CREATE SCHEMA IF NOT EXISTS db');
+      await conn.run('CREATE OR REPLACE TABLE db.ticks AS SELECT * FROM ticks UNION ALL SELECT * FROM ticks');
+      for (const name of Object.keys(NAMED_QUERIES) as (keyof typeof NAMED_QUERIES)[]) {
+        const onDuplicates = await conn.runAndReadAll(renderQuery(NAMED_QUERIES[name].sql, athenaTable('db')));
+        const onLake = await conn.runAndReadAll(renderQuery(NAMED_QUERIES[name].sql, 'ticks'));
+        expect({ name, rows: onDuplicates.getRowsJson() }).toEqual({ name, rows: onLake.getRowsJson() });
+      }
+    } finally {
+      conn.closeSync();
+    }
   });
 });
