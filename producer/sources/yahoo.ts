@@ -186,6 +186,8 @@ export class YahooSource implements TickSource {
   private readonly breakers = new Map<string, BreakerState>();
   private crumbGeneration = 0;
   private crumbReset: Promise<void> | undefined;
+  /** After a 429 no request of any batch starts before this time. */
+  private rateLimitedUntil = 0;
   private stopSignal: AbortSignal | undefined;
 
   constructor(opts: YahooSourceOptions) {
@@ -295,7 +297,17 @@ export class YahooSource implements TickSource {
   }
 
   private async fetchQuotes(batch: string[], signal: AbortSignal, maxRetries: number): Promise<unknown[]> {
+    let ownGate = -1;
     for (let attempt = 0; ; attempt++) {
+      // A 429 is about us, not about one batch: every batch holds back until
+      // the backoff of the batch that was told off has passed (that batch
+      // itself has just slept it).
+      const gate = this.rateLimitedUntil - this.clock.now();
+      if (gate > 0 && this.rateLimitedUntil !== ownGate) {
+        this.metrics.inc('yahoo.rate_limit_waits');
+        await this.clock.sleep(gate, signal);
+        if (signal.aborted) throw new Error('aborted');
+      }
       const generation = this.crumbGeneration;
       const started = this.clock.now();
       try {
@@ -314,6 +326,10 @@ export class YahooSource implements TickSource {
           Math.max(backoffDelay(attempt, this.backoff, this.random), e instanceof YahooHttpError ? (e.retryAfterMs ?? 0) : 0),
         );
         this.metrics.inc('yahoo.retries');
+        if (e instanceof YahooHttpError && e.details.status === 429 && this.clock.now() + delay > this.rateLimitedUntil) {
+          this.rateLimitedUntil = this.clock.now() + delay;
+          ownGate = this.rateLimitedUntil;
+        }
         this.log.warn('quote request failed, retrying', { batch: batchKey(batch), attempt: attempt + 1, delayMs: delay, ...e.toLog() });
         await this.clock.sleep(delay, signal);
         if (signal.aborted) throw e;

@@ -119,6 +119,22 @@ describe('YahooSource', () => {
     expect(again).toEqual([]);
   });
 
+  it('holds every batch back after a 429, not only the one that got it', async () => {
+    // Time stands still while sleeping, so a batch that starts during another
+    // batch's backoff sees the remaining wait.
+    const frozen = new FakeClock();
+    frozen.sleep = (ms: number) => {
+      frozen.sleeps.push(ms);
+      return new Promise<void>((r) => setImmediate(r));
+    };
+    const h = harness(400, { clock: frozen, concurrency: 2 });
+    h.yahoo.enqueue('quote', () => new Response('', { status: 429, headers: { 'retry-after': '20' } }));
+    expect(await h.source.poll(h.signal)).toHaveLength(400);
+    // the told-off batch backs off 20 s; the two batches started after it wait too
+    expect(frozen.sleeps.filter((ms) => ms >= 19_000)).toHaveLength(3);
+    expect(h.source.metrics.get('yahoo.rate_limit_waits')).toBe(2);
+  });
+
   it('honours Retry-After on 429 when it is longer than the backoff', async () => {
     const h = harness(10);
     h.yahoo.enqueue('quote', () => new Response('', { status: 429, headers: { 'retry-after': '7' } }));
