@@ -207,16 +207,27 @@ export class CrossoverStrategy {
 /** The lake's columns, then `dt` (the partition column, as Athena lists it last). */
 export const CSV_COLUMNS: readonly string[] = [...ENRICHED_COLUMNS.map((c) => c.name), 'dt'];
 
-const TIMESTAMP_COLUMNS = new Set<string>(ENRICHED_COLUMNS.filter((c) => c.type === 'timestamp').map((c) => c.name));
+const IS_TIMESTAMP: readonly boolean[] = CSV_COLUMNS.map((name) => ENRICHED_COLUMNS.some((c) => c.name === name && c.type === 'timestamp'));
 
 type Cell = string | number | boolean | null | undefined;
 
-function csvCell(v: Cell, column: string): string {
+// Consecutive rows (and ts/produced_at within a row) mostly repeat a
+// timestamp's neighbours; one cached ISO string saves a Date per cell.
+let isoFor = Number.NaN;
+let isoText = '';
+function iso(ms: number): string {
+  if (ms !== isoFor) {
+    isoFor = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+function csvCell(v: Cell, timestamp: boolean): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number' && TIMESTAMP_COLUMNS.has(column)) return new Date(v).toISOString();
+  if (typeof v === 'number') return timestamp ? iso(v) : String(v); // shortest round-trip form: exact
   if (typeof v === 'string') return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-  // Numbers print in JS's shortest round-trip form, so the file is exact.
-  return String(v);
+  return v ? 'true' : 'false';
 }
 
 export function csvHeader(): string {
@@ -228,9 +239,8 @@ export function csvRow(row: EnrichedTick): string {
   const r = row as unknown as Record<string, Cell>;
   let out = '';
   for (let i = 0; i < CSV_COLUMNS.length; i++) {
-    const c = CSV_COLUMNS[i] as string;
     if (i > 0) out += ',';
-    out += csvCell(r[c], c);
+    out += csvCell(r[CSV_COLUMNS[i] as string], IS_TIMESTAMP[i] === true);
   }
   return out;
 }
