@@ -3,7 +3,7 @@
  * (DynamoDB tables, the Parquet lake, alerts/dead-letter files, the KCL lease
  * table) and what they compare it with (the pure core run in-process).
  */
-import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ListTablesCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fs from 'node:fs';
@@ -244,4 +244,18 @@ export function diffRows(stored: readonly Record<string, unknown>[], expected: R
     if (diffs.length >= 20) break;
   }
   return diffs;
+}
+
+/**
+ * The worker holding KCL 3's leader lock (`Leader` item of the coordinator
+ * state table, written by the DynamoDB lock client), or undefined. Only the
+ * leader reassigns leases, and the lock outlives a dead leader by KCL 3.1.3's
+ * hard-coded 2-minute lease duration.
+ */
+export async function kclLeader(dynamo: DynamoDBClient, applicationName: string): Promise<string | undefined> {
+  const tables = (await dynamo.send(new ListTablesCommand({}))).TableNames ?? [];
+  const table = tables.find((t) => t === `${applicationName}-CoordinatorState`);
+  if (table === undefined) return undefined;
+  const r = await dynamo.send(new GetItemCommand({ TableName: table, Key: { key: { S: 'Leader' } }, ConsistentRead: true }));
+  return r.Item?.ownerName?.S;
 }

@@ -8,6 +8,7 @@ import {
   diffRows,
   lakeDistinctKeys,
   lastSequenceByShard,
+  kclLeader,
   leases,
   pureRun,
   putInOrder,
@@ -27,6 +28,9 @@ const FAILOVER_MS = 5000;
 interface LeaseSample {
   at: number;
   owners: Map<string, string | undefined>;
+  checkpoints: Map<string, string>;
+  /** KCL 3's graceful hand-over: the previous owner still checkpoints until it lets go */
+  checkpointOwners: Map<string, string | undefined>;
 }
 
 /**
@@ -44,7 +48,8 @@ describe('failover after kill -9 of a worker', () => {
   beforeAll(async () => {
     p = await startPipeline({
       shards: 4,
-      workers: 2,
+      // started below, worker-2 first: see leaderFirst()
+      workers: 0,
       dataDir,
       runDir: path.join(dir, 'run'),
       // checkpoints far enough apart that the killed worker leaves work past its last one
@@ -53,20 +58,34 @@ describe('failover after kill -9 of a worker', () => {
       alertCooldownMs: COOLDOWN_MS,
     });
   });
+  /**
+   * worker-2 starts first and must hold KCL 3's leader lock before worker-1
+   * starts. Only the leader reassigns leases, and KCL 3.1.3 holds a dead or
+   * frozen leader's lock for a hard-coded 2 minutes before another worker may
+   * take it: killing the leader would make the test wait that long, whatever
+   * the consumer does. The worker that dies here is therefore a non-leader.
+   */
+  async function leaderFirst(): Promise<void> {
+    p.startWorker(1);
+    await waitFor('worker-2 to hold the leader lock', async () => ((await kclLeader(p.stack.dynamo, p.applicationName)) === 'worker-2' ? true : undefined), 90_000, 500);
+    p.startWorker(0);
+  }
+
   afterAll(async () => {
     await p?.stop();
     await closeDuckdb();
   });
 
   it('ends with DynamoDB, lake and alerts equal to an uninterrupted run', async () => {
+    await leaderFirst();
     const symbols = testSymbols(40);
     const ticks = await syntheticTicks(symbols, 300, 11);
     const total = ticks.length;
     expect(total).toBe(12_000);
     const pure = await pureRun(ticks, COOLDOWN_MS);
     expect(pure.alerts.length).toBeGreaterThan(0);
-    // four bursts of 75 ticks per symbol each, in stream order
-    const bursts: Tick[][] = [0, 1, 2, 3].map((b) => ticks.slice(b * 3000, (b + 1) * 3000));
+    // a steady stream: 60 chunks of 200 ticks (5 per symbol), one every 400 ms
+    const chunks: Tick[][] = Array.from({ length: 60 }, (_, c) => ticks.slice(c * 200, (c + 1) * 200));
 
     const samples: LeaseSample[] = [];
     let watching = true;
@@ -74,7 +93,12 @@ describe('failover after kill -9 of a worker', () => {
       while (watching) {
         try {
           const ls = await leases(p.stack.dynamo, p.applicationName);
-          samples.push({ at: Date.now(), owners: new Map(ls.map((l) => [String(l.leaseKey), l.leaseOwner as string | undefined])) });
+          samples.push({
+            at: Date.now(),
+            owners: new Map(ls.map((l) => [String(l.leaseKey), l.leaseOwner as string | undefined])),
+            checkpoints: new Map(ls.map((l) => [String(l.leaseKey), String(l.checkpoint)])),
+            checkpointOwners: new Map(ls.map((l) => [String(l.leaseKey), l.checkpointOwner as string | undefined])),
+          });
         } catch {
           /* the next sample will do */
         }
@@ -84,29 +108,57 @@ describe('failover after kill -9 of a worker', () => {
     const ownedBy = (s: LeaseSample | undefined, worker: string): number => (s ? [...s.owners.values()].filter((o) => o === worker).length : 0);
 
     const put: PutResult[] = [];
+    let producing = true;
+    const producer = (async () => {
+      try {
+        for (const c of chunks) {
+          put.push(...(await putInOrder(p.stack.kinesis, p.streamName, tickRecords(c))));
+          await new Promise((r) => setTimeout(r, 400));
+        }
+      } finally {
+        producing = false;
+      }
+    })();
     const t0 = Date.now();
     try {
-      put.push(...(await putInOrder(p.stack.kinesis, p.streamName, tickRecords([...bursts[0]!, ...bursts[1]!]))));
+      // The kill comes while the stream is still flowing, 1.5 s after
+      // worker-1 was seen checkpointing a shard it owns (checkpoints are 3 s
+      // apart), so it has processed records past its last checkpoint.
+      const checkpointedByWorker1 = (): boolean => {
+        const now = samples.at(-1);
+        if (!now) return false;
+        const ownsOutright = (s: LeaseSample, shard: string): boolean => s.owners.get(shard) === 'worker-1' && (s.checkpointOwners.get(shard) ?? 'worker-1') === 'worker-1';
+        return [...now.owners.keys()].some((shard) => ownsOutright(now, shard) && samples.some((s) => ownsOutright(s, shard) && s.checkpoints.get(shard) !== now.checkpoints.get(shard)));
+      };
       await waitFor(
-        'both workers holding leases and the first rows written',
+        'worker-1 checkpointing a shard it owns while worker-2 holds leases too, mid-stream',
         async () => {
+          if (!producing) throw new Error('the stream ended before both workers held leases');
           const s = samples.at(-1);
-          return ownedBy(s, 'worker-1') > 0 && ownedBy(s, 'worker-2') > 0 && (await p.countRows(p.tables.ticks)) >= 1500 ? true : undefined;
+          return ownedBy(s, 'worker-1') > 0 && ownedBy(s, 'worker-2') > 0 && checkpointedByWorker1() && (await p.countRows(p.tables.ticks)) >= 1500 ? true : undefined;
         },
         120_000,
         200,
       );
+      await new Promise((r) => setTimeout(r, 1500));
       const before = samples.at(-1)!;
       const killedShards = [...before.owners].filter(([, o]) => o === 'worker-1').map(([k]) => k);
+      const leaderAtKill = await kclLeader(p.stack.dynamo, p.applicationName);
       const killedAt = Date.now();
       await p.killWorker(0);
       const rowsAtKill = await p.countRows(p.tables.ticks);
-      expect({ worker1HeldLeases: killedShards.length > 0, worker1DiedOfSigkill: p.workers[0]?.child.signalCode === 'SIGKILL' }).toEqual({ worker1HeldLeases: true, worker1DiedOfSigkill: true });
+      const recordsAtKill = p.status.totals.records;
+      expect({ worker1HeldLeases: killedShards.length > 0, worker1DiedOfSigkill: p.workers[0]?.child.signalCode === 'SIGKILL', leaderAtKill, producing }).toEqual({
+        worker1HeldLeases: true,
+        worker1DiedOfSigkill: true,
+        leaderAtKill: 'worker-2',
+        producing: true,
+      });
       expect(rowsAtKill).toBeGreaterThan(0);
       expect(rowsAtKill).toBeLessThan(total);
+      await producer;
+      expect(put).toHaveLength(total);
 
-      // the rest of the stream arrives while the survivor is alone
-      put.push(...(await putInOrder(p.stack.kinesis, p.streamName, tickRecords([...bursts[2]!, ...bursts[3]!]))));
       const last = lastSequenceByShard(put);
       await waitFor(
         'the survivor owning every lease',
@@ -118,11 +170,14 @@ describe('failover after kill -9 of a worker', () => {
       await waitFor('every shard checkpointed at its last record', async () => ((await allCheckpointedAt(p.stack.dynamo, p.applicationName, last)) ? true : undefined), 120_000, 500);
       const doneMs = Date.now() - killedAt;
       process.stderr.write(
-        `failover: killed worker-1 ${killedAt - t0} ms into the test, holding ${killedShards.join(', ')} with ${rowsAtKill}/${total} rows written; worker-2 owned every lease ${takeoverMs} ms after the kill, all shards checkpointed at the end ${doneMs} ms after it; records handed to processors ${p.status.totals.records} for ${total} put (the excess is the replay from the killed worker's last checkpoints)\n`,
+        `failover: killed worker-1 ${killedAt - t0} ms into the test, holding ${killedShards.join(', ')} with ${rowsAtKill}/${total} rows written; worker-2 owned every lease ${takeoverMs} ms after the kill, all shards checkpointed at the end ${doneMs} ms after it; records handed to processors ${p.status.totals.records} for ${total} put (${recordsAtKill} before the kill)\n`,
       );
+      // The survivor re-read what the killed worker had processed past its last checkpoint.
+      expect(p.status.totals.records).toBeGreaterThan(total);
     } finally {
       watching = false;
       await watcher;
+      await producer.catch(() => undefined);
     }
 
     const finalLeases = await leases(p.stack.dynamo, p.applicationName);
