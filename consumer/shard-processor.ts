@@ -1,7 +1,7 @@
 import { SymbolAnalyzer, type AnalysisConfig } from '../analytics';
 import type { EnrichedTick } from '../shared/enriched';
 import type { Logger } from '../shared/logger';
-import { decodeTick, type Tick } from '../shared/tick';
+import { decodeRecord, type Tick } from '../shared/tick';
 import { describeError } from './errors';
 import type { Alert, AlertPublisher, DeadLetterQueue, StateSnapshot, StateStore, TickSink } from './ports';
 
@@ -109,13 +109,15 @@ export class ShardProcessor {
       ...(millisBehindLatest !== undefined ? { millisBehindLatest } : {}),
     };
     if (records.length > 0) {
-      const ticks: (Tick | undefined)[] = new Array<Tick | undefined>(records.length);
+      // A record holds one tick or an aggregate of one symbol's ticks in ts
+      // order (shared/tick.ts); either way the shard's order is kept.
+      const ticks: (Tick | undefined)[] = [];
       const dead: Promise<void>[] = [];
       for (let i = 0; i < records.length; i++) {
         const rec = records[i]!;
-        const decoded = decodeTick(Buffer.from(rec.data, 'base64'));
+        const decoded = decodeRecord(Buffer.from(rec.data, 'base64'));
         if (decoded.ok) {
-          ticks[i] = decoded.tick;
+          for (const t of decoded.ticks) ticks.push(t);
         } else {
           stats.deadLetters++;
           dead.push(this.deadLetter(rec, decoded.reason));

@@ -1,6 +1,6 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../shared/logger';
-import { encodeTick, type Tick } from '../shared/tick';
+import { MAX_TICKS_PER_RECORD, encodeTick, encodeTickBatch, tickBatchSize, type Tick } from '../shared/tick';
 import { backoffDelay, systemClock, type BackoffPolicy, type Clock } from './clock';
 import { KinesisWriteError, RecordTooLargeError, errorForLog } from './errors';
 import { ProducerMetrics } from './metrics';
@@ -14,6 +14,9 @@ export interface KinesisWriterOptions {
   maxAttempts?: number;
   /** Concurrent PutRecords calls (default 4). */
   maxInFlight?: number;
+  /** Ticks of one symbol packed into one Kinesis record when a backlog
+   *  builds up (default 500; 1 = never aggregate). See shared/tick.ts. */
+  maxTicksPerRecord?: number;
   /** Unacknowledged records held before enqueue() waits: the backpressure
    *  that slows the source (default 10 × maxBatchRecords). */
   maxBuffered?: number;
@@ -27,7 +30,10 @@ export interface KinesisWriterOptions {
 }
 
 export interface WriterStats {
+  /** Ticks acknowledged by Kinesis (an aggregate record counts its ticks). */
   recordsSent: number;
+  /** Kinesis records acknowledged. */
+  kinesisRecords: number;
   putCalls: number;
   retriedRecords: number;
   failedRecords: number;
@@ -44,6 +50,8 @@ interface Entry {
   readonly size: number;
   readonly producedAt: number;
   attempts: number;
+  /** ticks in this record: 1, or more once sealed into an aggregate */
+  readonly count: number;
 }
 
 /**
@@ -67,12 +75,13 @@ interface Entry {
  * Kinesis accepts. flush() resolves when everything is acknowledged.
  */
 export class KinesisWriter {
-  readonly stats: WriterStats = { recordsSent: 0, putCalls: 0, retriedRecords: 0, failedRecords: 0 };
+  readonly stats: WriterStats = { recordsSent: 0, kinesisRecords: 0, putCalls: 0, retriedRecords: 0, failedRecords: 0 };
   readonly metrics: ProducerMetrics;
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private readonly maxAttempts: number;
   private readonly maxInFlight: number;
+  private readonly maxTicksPerRecord: number;
   private readonly maxBuffered: number;
   private readonly backoff: BackoffPolicy;
   private readonly clock: Clock;
@@ -95,6 +104,7 @@ export class KinesisWriter {
     this.maxBytes = Math.max(1, Math.min(5 * 1024 * 1024, o.maxBatchBytes ?? 5 * 1024 * 1024));
     this.maxAttempts = o.maxAttempts ?? 12;
     this.maxInFlight = Math.max(1, o.maxInFlight ?? 4);
+    this.maxTicksPerRecord = Math.max(1, Math.min(MAX_TICKS_PER_RECORD, o.maxTicksPerRecord ?? 500));
     this.maxBuffered = Math.max(this.maxRecords, o.maxBuffered ?? this.maxRecords * 10);
     this.backoff = o.backoff ?? { baseMs: 50, maxMs: 5_000 };
     const sleep = o.sleep;
@@ -125,7 +135,7 @@ export class KinesisWriter {
         this.queues.set(t.symbol, q);
         this.ready.add(t.symbol);
       }
-      q.push({ symbol: t.symbol, data, size, producedAt: t.producedAt, attempts: 0 });
+      q.push({ symbol: t.symbol, data, size, producedAt: t.producedAt, attempts: 0, count: 1 });
       this.buffered++;
     }
     this.pump();
@@ -152,7 +162,8 @@ export class KinesisWriter {
       const batch: Entry[] = [];
       let bytes = 0;
       for (const symbol of this.ready) {
-        const head = this.queues.get(symbol)?.[0];
+        const q = this.queues.get(symbol);
+        const head = q === undefined ? undefined : this.seal(q);
         if (head === undefined) {
           this.ready.delete(symbol);
           continue;
@@ -204,12 +215,39 @@ export class KinesisWriter {
     this.pump();
   }
 
+  /**
+   * The head record of a symbol's queue. A backlog of single ticks is sealed
+   * into one aggregate record first; a sealed head is re-sent unchanged on
+   * retry, so what Kinesis ends up holding is the same either way.
+   */
+  private seal(q: Entry[]): Entry | undefined {
+    const head = q[0];
+    if (head === undefined || head.count > 1 || head.attempts > 0 || q.length === 1 || this.maxTicksPerRecord === 1) return head;
+    let k = 0;
+    let bytes = 0;
+    while (k < q.length && k < this.maxTicksPerRecord) {
+      const e = q[k]!;
+      if (e.count > 1 || e.attempts > 0) break;
+      // symbol bytes count toward the 1 MiB limit with the data (partition key)
+      if (k > 0 && tickBatchSize(k + 1, bytes + e.data.byteLength) + Buffer.byteLength(head.symbol) > KINESIS_MAX_RECORD_BYTES) break;
+      bytes += e.data.byteLength;
+      k++;
+    }
+    if (k <= 1) return head;
+    const parts = q.slice(0, k);
+    const data = encodeTickBatch(parts.map((e) => e.data));
+    const agg: Entry = { symbol: head.symbol, data, size: data.byteLength + Buffer.byteLength(head.symbol), producedAt: head.producedAt, attempts: 0, count: k };
+    q.splice(0, k, agg);
+    return agg;
+  }
+
   private acknowledge(e: Entry, now: number): void {
     const q = this.queues.get(e.symbol);
     q?.shift();
-    this.buffered--;
-    this.stats.recordsSent++;
-    this.metrics.inc('writer.records_sent');
+    this.buffered -= e.count;
+    this.stats.recordsSent += e.count;
+    this.stats.kinesisRecords++;
+    this.metrics.inc('writer.records_sent', e.count);
     this.metrics.observe('writer.source_to_ack_ms', now - e.producedAt);
     if (q === undefined || q.length === 0) this.queues.delete(e.symbol);
     else this.ready.add(e.symbol);

@@ -47,6 +47,11 @@ export function decodeTick(bytes: Uint8Array | string): DecodeResult {
   } catch (err) {
     return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
   }
+  return validateTick(json);
+}
+
+/** Validates one parsed tick object: the fast path, then the schema for the reason. */
+function validateTick(json: unknown): DecodeResult {
   if (typeof json === 'object' && json !== null && 'v' in json && json.v !== TICK_SCHEMA_VERSION) {
     return { ok: false, reason: `unknown schema version: ${JSON.stringify(json.v)}` };
   }
@@ -102,4 +107,78 @@ function fastValidTick(json: unknown): Tick | undefined {
  *  the consumer would dead-letter. */
 export function encodeTick(tick: Tick): Buffer {
   return Buffer.from(JSON.stringify(TickSchema.parse(tick)));
+}
+
+/**
+ * Aggregated records (the KPL's idea, in JSON): several ticks of ONE symbol,
+ * in ts order, in one Kinesis record `{"v":1,"ticks":[tick, tick, …]}`.
+ *
+ * Why: per-symbol order forces the writer to keep at most one unacknowledged
+ * record per symbol (a partly failed PutRecords must not let a later tick of
+ * the symbol overtake a retried earlier one). With one tick per record that
+ * caps a symbol at one tick per round trip, which makes a single-symbol
+ * backfill crawl. A record succeeds or fails as a whole, so packing a
+ * symbol's backlog into one record keeps the order and lifts the cap.
+ */
+export const MAX_TICKS_PER_RECORD = 1000;
+/** Kinesis' own limit on a record's data. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+const AGG_PREFIX = '{"v":1,"ticks":[';
+const AGG_PREFIX_BYTES = Buffer.from(AGG_PREFIX);
+const AGG_SUFFIX_BYTES = Buffer.from(']}');
+const COMMA = Buffer.from(',');
+
+export type DecodeRecordResult = { ok: true; ticks: Tick[] } | { ok: false; reason: string };
+
+/** Joins already encoded ticks (encodeTick output, one symbol, ts order) into one record. */
+export function encodeTickBatch(encoded: readonly Buffer[]): Buffer {
+  if (encoded.length === 1) return encoded[0]!;
+  const parts: Buffer[] = [AGG_PREFIX_BYTES];
+  encoded.forEach((b, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(b);
+  });
+  parts.push(AGG_SUFFIX_BYTES);
+  return Buffer.concat(parts);
+}
+
+/** Bytes an aggregate of these encoded sizes takes. */
+export function tickBatchSize(count: number, encodedBytes: number): number {
+  return count === 1 ? encodedBytes : AGG_PREFIX_BYTES.byteLength + encodedBytes + (count - 1) + AGG_SUFFIX_BYTES.byteLength;
+}
+
+/**
+ * Decode a Kinesis record: a single tick or an aggregate. Never throws. An
+ * aggregate is accepted whole or rejected whole (one dead letter carrying
+ * the reason), and must hold one symbol in strictly increasing ts.
+ */
+export function decodeRecord(bytes: Uint8Array): DecodeRecordResult {
+  const size = bytes.byteLength;
+  const isAggregate = size > AGG_PREFIX_BYTES.byteLength && Buffer.from(bytes.buffer, bytes.byteOffset, AGG_PREFIX_BYTES.byteLength).equals(AGG_PREFIX_BYTES);
+  if (!isAggregate) {
+    const r = decodeTick(bytes);
+    return r.ok ? { ok: true, ticks: [r.tick] } : r;
+  }
+  if (size > MAX_RECORD_BYTES) return { ok: false, reason: `payload too large: ${size} bytes > ${MAX_RECORD_BYTES}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, size).toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
+  }
+  const o = json as { v?: unknown; ticks?: unknown };
+  const keys = Object.keys(o);
+  if (keys.length !== 2 || !Array.isArray(o.ticks)) return { ok: false, reason: 'invalid aggregate: expected exactly {"v":1,"ticks":[…]}' };
+  const list = o.ticks as unknown[];
+  if (list.length === 0 || list.length > MAX_TICKS_PER_RECORD) return { ok: false, reason: `invalid aggregate: ${list.length} ticks, expected 1..${MAX_TICKS_PER_RECORD}` };
+  const ticks: Tick[] = new Array<Tick>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const r = validateTick(list[i]);
+    if (!r.ok) return { ok: false, reason: `invalid aggregate: ticks[${i}]: ${r.reason}` };
+    if (i > 0 && (r.tick.symbol !== ticks[0]!.symbol || r.tick.ts <= ticks[i - 1]!.ts)) {
+      return { ok: false, reason: `invalid aggregate: ticks[${i}] is not the same symbol in increasing ts order` };
+    }
+    ticks[i] = r.tick;
+  }
+  return { ok: true, ticks };
 }

@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { decodeTick, type Tick } from '../../../shared/tick';
+import { decodeRecord, type Tick } from '../../../shared/tick';
 
 /** Every record of the stream, per shard, in shard order. */
 export async function readAll(kinesis: KinesisClient, streamName: string): Promise<Map<string, Tick[]>> {
@@ -14,9 +14,9 @@ export async function readAll(kinesis: KinesisClient, streamName: string): Promi
       const records = r.Records ?? [];
       if (records.length === 0) empty++;
       for (const rec of records) {
-        const d = decodeTick(rec.Data ?? new Uint8Array());
+        const d = decodeRecord(rec.Data ?? new Uint8Array());
         if (!d.ok) throw new Error(`undecodable record on ${id}: ${d.reason}`);
-        ticks.push(d.tick);
+        ticks.push(...d.ticks);
       }
       it = r.NextShardIterator;
     }

@@ -1,3 +1,4 @@
+import { decodeRecord } from '../../../shared/tick';
 import type { KinesisClient, PutRecordsCommand, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { KinesisWriter } from '../../../producer/kinesis-writer';
 import { runProducer } from '../../../producer/pipeline';
@@ -12,7 +13,12 @@ function slowKinesis(delayMs: number): { client: KinesisClient; stored: () => nu
       // unref: the flush-timeout test leaves a call hanging on purpose
       await new Promise((r) => setTimeout(r, delayMs).unref());
       const n = cmd.input.Records?.length ?? 0;
-      stored += n;
+      // an aggregate record holds several ticks
+      for (const r of cmd.input.Records ?? []) {
+        const d = decodeRecord(r.Data ?? new Uint8Array());
+        if (!d.ok) throw new Error(d.reason);
+        stored += d.ticks.length;
+      }
       return { Records: Array.from({ length: n }, (_, i) => ({ SequenceNumber: String(i), ShardId: 's' })), FailedRecordCount: 0, $metadata: {} };
     },
   } as unknown as KinesisClient;
