@@ -47,6 +47,16 @@ export interface BatchStats {
 /** What the processor needs from KCL: checkpoint at a sequence number. */
 export type CheckpointFn = (sequenceNumber?: string) => Promise<void>;
 
+/** A sink that buffers rows (the local lake) and can drop them unwritten.
+ *  Optional, so the TickSink port stays as it is. */
+interface DiscardableSink {
+  discard(): void;
+}
+
+function canDiscard(s: TickSink): s is TickSink & DiscardableSink {
+  return typeof (s as Partial<DiscardableSink>).discard === 'function';
+}
+
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
@@ -189,6 +199,10 @@ export class ShardProcessor {
     this.analyzers.clear();
     this.dirty.clear();
     this.sinceCheckpoint = 0;
+    // Rows a sink still buffers are in-memory state too: the process closes
+    // its sinks when the daemon ends it, and a close that flushed them would
+    // write rows the new owner replays (lake duplicates; see lake-sink.ts).
+    for (const s of this.deps.sinks) if (canDiscard(s)) s.discard();
   }
 
   private async checkpoint(checkpoint: CheckpointFn, seq: string): Promise<void> {

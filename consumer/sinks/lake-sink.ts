@@ -183,6 +183,24 @@ export class LakeSink implements TickSink {
     return this.hwmLoading;
   }
 
+  /**
+   * Drop the buffered rows unwritten: the shard's lease is lost, they are
+   * past its last checkpoint, and the new owner replays them. Flushing them
+   * later (timer, close) would duplicate them in the lake once the new owner
+   * has read its high-water marks. Those marks counted the dropped rows, so
+   * they are forgotten too and re-read should this sink write again.
+   */
+  discard(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.buffer = [];
+    this.bufferBytes = 0;
+    this.hwm = undefined;
+    this.hwmLoading = undefined;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
