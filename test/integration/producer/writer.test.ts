@@ -41,20 +41,24 @@ describe('KinesisWriter against kinesis-local', () => {
     checkReadBack(perShard, ticks);
   });
 
-  it('retries injected partial failures: zero loss and no duplicates of the entries that succeeded', async () => {
-    await createStream(kinesis, 'producer-partial', 4);
+  it.each([
+    ['one tick per record', 1, 100],
+    ['aggregated records', 500, 10],
+  ])('retries injected partial failures (%s): zero loss and no duplicates of the entries that succeeded', async (_name, maxTicksPerRecord, minFailures) => {
+    const stream = `producer-partial-${maxTicksPerRecord}`;
+    await createStream(kinesis, stream, 4);
     // ~1 in 9 entries fails, on first attempts and retries alike
     const proxy = await startFailureProxy(emulator.endpoint, (call, i) => (call * 31 + i * 7) % 9 === 0);
     const viaProxy = kinesisClient({ region: LOCAL_REGION, endpoint: proxy.endpoint });
     try {
       const ticks = await syntheticTicks(testSymbols(200), 25);
       const logs = captureLogs('warn');
-      const writer = new KinesisWriter(viaProxy, { streamName: 'producer-partial', logger: logs.logger, maxAttempts: 30, backoff: { baseMs: 5, maxMs: 50 } });
+      const writer = new KinesisWriter(viaProxy, { streamName: stream, logger: logs.logger, maxTicksPerRecord, maxAttempts: 30, backoff: { baseMs: 5, maxMs: 50 } });
       await writer.write(ticks);
-      expect(proxy.failed).toBeGreaterThan(100);
+      expect(proxy.failed).toBeGreaterThan(minFailures);
       expect(writer.stats.retriedRecords).toBe(proxy.failed);
       expect(writer.stats.recordsSent).toBe(ticks.length);
-      checkReadBack(await readAll(kinesis, 'producer-partial'), ticks);
+      checkReadBack(await readAll(kinesis, stream), ticks);
       const retryLine = logs.lines().find((l) => l.message === 'PutRecords entries failed, retrying them');
       expect(retryLine?.errorCodes).toHaveProperty('ProvisionedThroughputExceededException');
     } finally {
