@@ -17,7 +17,7 @@ import { SMA as TsSMA } from 'trading-signals';
 import { SymbolAnalyzer } from '../analytics';
 import { SMA } from '../analytics/sma';
 import type { Tick } from '../shared/tick';
-import { decodeTick, encodeTick } from '../shared/tick';
+import { decodeRecord, encodeTick } from '../shared/tick';
 
 const SYMBOLS = 10_000;
 const WARM_PER_SYMBOL = 60;
@@ -205,10 +205,13 @@ function main(): void {
     return time(() => {
       let check = 0;
       for (let i = 0; i < payloads.length; i++) {
-        const d = decodeTick(Buffer.from(payloads[i] as string, 'base64'));
+        // decodeRecord: what the consumer calls (single ticks and aggregates)
+        const d = decodeRecord(Buffer.from(payloads[i] as string, 'base64'));
         if (!d.ok) throw new Error(d.reason);
-        const r = (analyzers.get(d.tick.symbol) as SymbolAnalyzer).analyze(d.tick);
-        if (r.kind === 'applied') check += r.alerts.length;
+        for (const tick of d.ticks) {
+          const r = (analyzers.get(tick.symbol) as SymbolAnalyzer).analyze(tick);
+          if (r.kind === 'applied') check += r.alerts.length;
+        }
       }
       return check;
     });
