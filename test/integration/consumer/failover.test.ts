@@ -84,7 +84,7 @@ describe('failover after kill -9 of a worker', () => {
     expect(total).toBe(12_000);
     const pure = await pureRun(ticks, COOLDOWN_MS);
     expect(pure.alerts.length).toBeGreaterThan(0);
-    // a steady stream: 60 chunks of 200 ticks (5 per symbol), one every 400 ms
+    // a steady stream: 60 chunks of 200 ticks (5 per symbol), one every 600 ms (~40 s)
     const chunks: Tick[][] = Array.from({ length: 60 }, (_, c) => ticks.slice(c * 200, (c + 1) * 200));
 
     const samples: LeaseSample[] = [];
@@ -113,7 +113,7 @@ describe('failover after kill -9 of a worker', () => {
       try {
         for (const c of chunks) {
           put.push(...(await putInOrder(p.stack.kinesis, p.streamName, tickRecords(c))));
-          await new Promise((r) => setTimeout(r, 400));
+          await new Promise((r) => setTimeout(r, 600));
         }
       } finally {
         producing = false;
