@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureKclJars, assertJava, projectRoot } from '../consumer/kcl/jars';
 import { startDaemon } from '../consumer/kcl/daemon';
-import { buildDaemonProperties } from '../consumer/kcl/properties';
+import { buildDaemonProperties, type DaemonProperties } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from './process';
 import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
@@ -31,6 +31,10 @@ export interface PipelineOptions {
    *  and the DynamoDB emulator, exposed as `dynamoProxy`; `stack.dynamo`
    *  still talks to the emulator directly. Default false. */
   dynamodbProxy?: boolean;
+  /** The daemon's `shutdownGraceMillis`: how long its SIGTERM hook waits for
+   *  the graceful shutdown (shutdownRequested + last checkpoint of every
+   *  processor). Unset: KCL's default, which does not wait at all. */
+  shutdownGraceMillis?: number;
   log?: (msg: string) => void;
 }
 
@@ -44,12 +48,45 @@ export interface Pipeline {
   /** Present when started with `dynamodbProxy: true`. */
   readonly dynamoProxy: FaultProxy | undefined;
   startWorker(i: number): ManagedProcess;
-  /** SIGTERM: the daemon asks each processor to checkpoint, then exits. */
+  /** SIGTERM. With `shutdownGraceMillis` set, to the daemon's JVM only, which
+   *  asks each processor to checkpoint (shutdownRequested), then exits;
+   *  without it, to the whole process group (no last checkpoint). */
   stopWorker(i: number, graceMs?: number): Promise<void>;
   /** SIGKILL the worker's whole process group: a crash, no goodbye. */
   killWorker(i: number): Promise<void>;
   countRows(table: string): Promise<number>;
   stop(): Promise<void>;
+}
+
+function withShutdownGrace(graceMs: number | undefined, p: DaemonProperties): DaemonProperties {
+  return graceMs === undefined ? p : { ...p, shutdownGraceMillis: String(graceMs) };
+}
+
+/**
+ * A graceful stop: SIGTERM to the daemon's JVM alone, whose shutdown hook
+ * gives every record processor shutdownRequested (a last checkpoint) within
+ * shutdownGraceMillis. Signalling the whole process group, as
+ * ManagedProcess.stop() does, would end the node processors before the
+ * daemon can ask them anything. Whatever is left after the JVM exits (or
+ * after `graceMs`) is killed with the group.
+ */
+async function stopJvmFirst(w: ManagedProcess, graceMs: number): Promise<void> {
+  const pid = w.child.pid;
+  if (pid === undefined || w.child.exitCode !== null || w.child.signalCode !== null) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([w.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* the group is gone */
+  }
+  await w.exited;
 }
 
 /** The record-processor command the daemon runs once per shard. */
@@ -88,7 +125,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
         name: workerId,
         jarsDir,
         runDir: o.runDir,
-        properties: buildDaemonProperties({
+        properties: withShutdownGrace(o.shutdownGraceMillis, buildDaemonProperties({
           streamName,
           applicationName,
           executableName: command,
@@ -99,7 +136,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           idleTimeBetweenReadsInMillis: o.idleTimeBetweenReadsInMillis ?? 200,
           failoverTimeMillis: o.failoverTimeMillis ?? 10000,
           fastStart: true,
-        }),
+        })),
         env: {
           [ENV.mode]: 'local',
           [ENV.region]: stack.region,
@@ -136,7 +173,10 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       dynamoProxy,
       startWorker,
       async stopWorker(i, graceMs = 30000) {
-        await workers[i]?.stop(graceMs);
+        const w = workers[i];
+        if (w === undefined) return;
+        if (o.shutdownGraceMillis === undefined) await w.stop(graceMs);
+        else await stopJvmFirst(w, graceMs);
       },
       async killWorker(i) {
         const w = workers[i];

@@ -46,7 +46,17 @@ describe('replaying a stream from TRIM_HORIZON', () => {
   const dataDir = path.join(dir, 'data');
 
   beforeAll(async () => {
-    p = await startPipeline({ shards: 4, workers: 1, dataDir, runDir: path.join(dir, 'run'), checkpointEveryMs: 1000, alertCooldownMs: COOLDOWN_MS });
+    p = await startPipeline({
+      shards: 4,
+      workers: 1,
+      dataDir,
+      runDir: path.join(dir, 'run'),
+      // no timed checkpoint during a pass: the graceful stop's shutdownRequested
+      // is what checkpoints at the end of each one
+      checkpointEveryMs: 600_000,
+      shutdownGraceMillis: 30_000,
+      alertCooldownMs: COOLDOWN_MS,
+    });
   });
   afterAll(async () => {
     await p?.stop();
@@ -90,17 +100,25 @@ describe('replaying a stream from TRIM_HORIZON', () => {
     expect(after.map((l) => l.checkpoint)).toEqual(after.map(() => 'TRIM_HORIZON'));
   }
 
-  /** Start the worker, wait until it has re-read every record and checkpointed at the end, stop it. */
+  /** Waits until every record has been handed to a processor, then stops the worker gracefully. */
+  async function consumeAndStop(records: number, last: ReadonlyMap<string, string>): Promise<void> {
+    await waitFor('every record processed', () => Promise.resolve(p.status.totals.records >= records ? true : undefined), 120_000, 300);
+    await p.stopWorker(0, 60_000);
+    // 143 = 128 + SIGTERM: the JVM exited by itself after its shutdown hook,
+    // not killed at the end of the grace period
+    const w = p.workers[0]!.child;
+    expect({ exitCode: w.exitCode, signal: w.signalCode, checkpointedAtTheEnd: await allCheckpointedAt(p.stack.dynamo, p.applicationName, last) }).toEqual({
+      exitCode: 143,
+      signal: null,
+      checkpointedAtTheEnd: true,
+    });
+  }
+
+  /** Start the worker, wait until it has re-read every record, stop it gracefully. */
   async function processAgain(last: ReadonlyMap<string, string>, total: number): Promise<{ records: number; applied: number; duplicates: number }> {
     const before = { ...p.status.totals };
     p.startWorker(0);
-    await waitFor(
-      'the restarted worker to re-read every record and checkpoint at the end of every shard',
-      async () => (p.status.totals.records - before.records >= total && (await allCheckpointedAt(p.stack.dynamo, p.applicationName, last)) ? true : undefined),
-      90_000,
-      500,
-    );
-    await p.stopWorker(0);
+    await consumeAndStop(before.records + total, last);
     return { records: p.status.totals.records - before.records, applied: p.status.totals.applied - before.applied, duplicates: p.status.totals.duplicates - before.duplicates };
   }
 
@@ -113,10 +131,7 @@ describe('replaying a stream from TRIM_HORIZON', () => {
 
     const put = await putInOrder(p.stack.kinesis, p.streamName, tickRecords(ticks));
     const last = lastSequenceByShard(put);
-    await waitFor('the first pass to checkpoint at the end of every shard', async () => ((await allCheckpointedAt(p.stack.dynamo, p.applicationName, last)) ? true : undefined), 120_000, 500);
-    // the status reports lag the checkpoint by up to 250 ms
-    await waitFor('status reports for every record', () => Promise.resolve(p.status.totals.records >= total ? true : undefined), 10_000, 100);
-    await p.stopWorker(0);
+    await consumeAndStop(total, last);
 
     const first = await outputs();
     expect({ ticks: first.ticks.length, latest: first.latest.length, state: first.state.length, lake: first.lake.length, lakeDistinct: lakeDistinctKeys(first.lake) }).toEqual({
