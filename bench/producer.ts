@@ -69,15 +69,18 @@ async function acceptAllSink(): Promise<{ endpoint: string; close: () => Promise
   };
 }
 
-async function benchLoopback(): Promise<{ rps: number; records: number }> {
-  const ticks = await synthetic(2_000, 200_000);
+async function benchLoopback(symbols: number, maxTicksPerRecord?: number, total = 200_000): Promise<{ rps: number; records: number; kinesisRecords: number }> {
+  const ticks = await synthetic(symbols, total);
   const sink = await acceptAllSink();
   const client = kinesisClient({ region: LOCAL_REGION, endpoint: sink.endpoint });
   try {
-    const writer = new KinesisWriter(client, { streamName: 'bench', logger, maxInFlight: 8 });
+    const writer = new KinesisWriter(client, { streamName: 'bench', logger, maxInFlight: 8, ...(maxTicksPerRecord === undefined ? {} : { maxTicksPerRecord }) });
     const rps = await drive(writer, ticks);
-    if (sink.records() !== ticks.length) throw new Error(`sink got ${sink.records()} of ${ticks.length}`);
-    return { rps, records: ticks.length };
+    // a record may be an aggregate of one symbol's ticks (shared/tick.ts)
+    if (writer.stats.recordsSent !== ticks.length || sink.records() !== writer.stats.kinesisRecords) {
+      throw new Error(`sink got ${sink.records()} records; writer acknowledged ${writer.stats.recordsSent} of ${ticks.length} ticks in ${writer.stats.kinesisRecords} records`);
+    }
+    return { rps, records: ticks.length, kinesisRecords: writer.stats.kinesisRecords };
   } finally {
     client.destroy();
     await sink.close();
@@ -119,12 +122,22 @@ async function benchYahoo(): Promise<{ symbolsPerSec: number; symbols: number; p
 }
 
 async function main(): Promise<void> {
-  const loop = await benchLoopback();
+  const loop = await benchLoopback(2_000);
+  // the same 200,000 ticks, one tick per record (the writer before aggregation)
+  const single = await benchLoopback(2_000, 1);
+  // one symbol: where the one-unacknowledged-record-per-symbol rule bites
+  // (20,000 ticks: one tick per round trip makes 200,000 take minutes)
+  const oneSym = await benchLoopback(1, undefined, 20_000);
+  const oneSymSingle = await benchLoopback(1, 1, 20_000);
   const yahoo = await benchYahoo();
   const local = await benchKinesisLocal();
   const result = {
     writer_loopback_records_per_sec: loop.rps,
     writer_loopback_records: loop.records,
+    writer_loopback_kinesis_records: loop.kinesisRecords,
+    writer_loopback_one_tick_per_record_per_sec: single.rps,
+    writer_loopback_one_symbol_records_per_sec: oneSym.rps,
+    writer_loopback_one_symbol_one_tick_per_record_per_sec: oneSymSingle.rps,
     writer_kinesis_local_records_per_sec: local.rps,
     writer_kinesis_local_records: local.records,
     writer_kinesis_local_shards: local.shards,
