@@ -132,6 +132,9 @@ async function run(opts: Options): Promise<number> {
     workers: opts.workers,
     dataDir: opts.dataDir,
     runDir,
+    // a stop signals the daemons' JVMs alone, so every processor gets
+    // shutdownRequested and checkpoints before the emulators go away
+    shutdownGraceMillis: 20_000,
     log: (m) => out(`tickstream: ${m}`),
   });
   const what = opts.source === 'replay' ? `replay of ${[...opts.csv, ...opts.parquet].join(', ')} at ${opts.speed === Number.POSITIVE_INFINITY ? 'max' : `${opts.speed}x`} speed` : `${opts.symbols} symbols at ${opts.rate} ticks/s`;
@@ -207,7 +210,8 @@ async function run(opts: Options): Promise<number> {
   if (tty) process.stdout.write('\n');
   out(statusLine());
   out('tickstream: stopping consumers (final checkpoint)…');
-  await Promise.all(pipeline.workers.map((_, i) => pipeline.stopWorker(i)));
+  await Promise.all(pipeline.workers.map((_, i) => pipeline.stopWorker(i, 30_000)));
+  const checkpointed = await pipeline.leaseCheckpoints();
   const rows = await pipeline.countRows(pipeline.tables.ticks);
   await pipeline.stop();
 
@@ -234,6 +238,8 @@ async function run(opts: Options): Promise<number> {
         : { p50: percentile(t.latenciesMs.slice(steadyFrom), 50), p99: percentile(t.latenciesMs.slice(steadyFrom), 99), samples: t.latenciesMs.length - steadyFrom },
     drain_ms: drainMs,
     workers_seen: [...t.workers].sort(),
+    // after the graceful stop: a sequence number per shard that received ticks
+    kcl_checkpoints: Object.fromEntries(Object.entries(checkpointed).map(([k, v]) => [k.replace('shardId-', ''), v.length > 12 ? `…${v.slice(-6)}` : v])),
     data_dir: opts.dataDir,
     logs: runDir,
   };

@@ -55,6 +55,8 @@ export interface Pipeline {
   /** SIGKILL the worker's whole process group: a crash, no goodbye. */
   killWorker(i: number): Promise<void>;
   countRows(table: string): Promise<number>;
+  /** shardId → KCL checkpoint (a sequence number, TRIM_HORIZON, SHARD_END) from the lease table */
+  leaseCheckpoints(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -188,6 +190,15 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           }
           await w.exited;
         }
+      },
+      async leaseCheckpoints() {
+        const out: Record<string, string> = {};
+        const r = await stack.dynamo.send(new ScanCommand({ TableName: applicationName, ConsistentRead: true }));
+        for (const item of r.Items ?? []) {
+          const key = item.leaseKey?.S;
+          if (key !== undefined) out[key] = item.checkpoint?.S ?? '?';
+        }
+        return out;
       },
       async countRows(table) {
         let count = 0;

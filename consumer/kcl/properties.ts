@@ -20,6 +20,11 @@ export interface DaemonPropertiesInput {
   idleTimeBetweenReadsInMillis?: number;
   maxRecords?: number;
   failoverTimeMillis?: number;
+  /** How long the daemon's SIGTERM hook waits for every processor's
+   *  shutdownRequested and last checkpoint. KCL's own default does not wait,
+   *  so a stop (an ECS deploy, Ctrl-C) would skip the final checkpoint. Keep
+   *  it below the ECS stop timeout (120 s in infra/). */
+  shutdownGraceMillis?: number;
   /** true on the emulators: shortens KCL's start-up and assignment timers,
    *  which are tuned for fleets, not for a laptop */
   fastStart?: boolean;
@@ -42,6 +47,7 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
     idleTimeBetweenReadsInMillis: String(i.idleTimeBetweenReadsInMillis ?? 250),
     maxRecords: String(i.maxRecords ?? 10000),
     failoverTimeMillis: String(i.failoverTimeMillis ?? 10000),
+    shutdownGraceMillis: String(i.shutdownGraceMillis ?? 60000),
     // Our own metrics go out as EMF in the logs; the daemon's CloudWatch
     // publisher would need PutMetricData and has no endpoint key for emulators.
     metricsLevel: 'NONE',
