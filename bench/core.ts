@@ -18,6 +18,7 @@ import { SymbolAnalyzer } from '../analytics';
 import { SMA } from '../analytics/sma';
 import type { Tick } from '../shared/tick';
 import { decodeRecord, encodeTick } from '../shared/tick';
+import { mulberry32 } from '../producer/sources/synthetic';
 
 const SYMBOLS = 10_000;
 const WARM_PER_SYMBOL = 60;
@@ -29,17 +30,8 @@ function progress(msg: string): void {
   process.stderr.write(`[bench:core] ${msg}\n`);
 }
 
-/** mulberry32: deterministic input, so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the synthetic market's generator): deterministic input, so runs are comparable. */
+const rng = mulberry32;
 
 function symbolName(i: number): string {
   let s = '';

@@ -9,8 +9,8 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from './ports';
 import { promisify } from 'node:util';
 
 const ROOT = findRoot(__dirname);
@@ -69,17 +69,6 @@ export async function ensureMotoInstalled(): Promise<string> {
   return path.join(root, '.venv', 'bin', 'moto_server');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * moto_server's own entry point, preceded on Linux by prctl(PR_SET_PDEATHSIG,

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../producer/sources/synthetic';
 /** Factories for sink, lake and query tests. Deterministic: a seed gives the same rows. */
 import type { Alert, AlertType, DeadLetter } from '../../../consumer/ports';
 import type { EnrichedTick, Signal } from '../../../shared/enriched';
@@ -49,17 +50,8 @@ export function deadLetter(overrides: Partial<DeadLetter> = {}): DeadLetter {
   };
 }
 
-/** mulberry32: tiny, seedable, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the synthetic market's generator): tiny, seedable, good enough for test data. */
+export const prng = mulberry32;
 
 export interface KnownInputOptions {
   seed?: number;
