@@ -180,7 +180,10 @@ async function run(opts: Options): Promise<number> {
     const lag = produced - t.applied;
     const behind = Math.max(0, ...t.behindByShard.values());
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
-    return `[${secs}s] produced ${produced}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producerErrors + writer.stats.failedRecords}`;
+    // KCL's first start on a fresh lease table waits a random 1-30 s before
+    // its shard sync (README, "Start-up timers"); say so instead of looking stuck.
+    const hint = t.applied === 0 ? '  (KCL workers bootstrapping the lease table; the first start takes 15-50 s)' : '';
+    return `[${secs}s] produced ${produced}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producerErrors + writer.stats.failedRecords}${hint}`;
   };
   const ticker = setInterval(() => {
     if (tty) process.stdout.write(`\r\x1b[2K${statusLine()}`);
