@@ -30,17 +30,32 @@ export interface ShardProcessorDeps {
   retryDelayMs?: (attempt: number) => number;
 }
 
-export interface BatchStats {
-  shardId: string;
+/** The counts a batch adds up; status reports and totals sum the same fields. */
+export interface BatchCounters {
   records: number;
   applied: number;
   duplicates: number;
   deadLetters: number;
   signals: number;
   alertsPublished: number;
+  sinkRetries: number;
+}
+
+export const COUNTER_KEYS: readonly (keyof BatchCounters)[] = ['records', 'applied', 'duplicates', 'deadLetters', 'signals', 'alertsPublished', 'sinkRetries'];
+
+export function zeroCounters(): BatchCounters {
+  return { records: 0, applied: 0, duplicates: 0, deadLetters: 0, signals: 0, alertsPublished: 0, sinkRetries: 0 };
+}
+
+/** into += from, field by field */
+export function addCounters(into: BatchCounters, from: BatchCounters): void {
+  for (const k of COUNTER_KEYS) into[k] += from[k];
+}
+
+export interface BatchStats extends BatchCounters {
+  shardId: string;
   /** wall-clock ms from producedAt to our sinks' acknowledgement */
   latenciesMs: number[];
-  sinkRetries: number;
   millisBehindLatest?: number;
 }
 
@@ -107,15 +122,10 @@ export class ShardProcessor {
 
   async processRecords(records: readonly KclRecord[], checkpoint: CheckpointFn, millisBehindLatest?: number): Promise<void> {
     const stats: BatchStats = {
+      ...zeroCounters(),
       shardId: this.shardId,
       records: records.length,
-      applied: 0,
-      duplicates: 0,
-      deadLetters: 0,
-      signals: 0,
-      alertsPublished: 0,
       latenciesMs: [],
-      sinkRetries: 0,
       ...(millisBehindLatest !== undefined ? { millisBehindLatest } : {}),
     };
     if (records.length > 0) {

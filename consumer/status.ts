@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import type { BatchStats } from './shard-processor';
+import { addCounters, zeroCounters, type BatchCounters, type BatchStats } from './shard-processor';
 
 /**
  * Local mode only: processors report progress to the `npm start` orchestrator
@@ -7,17 +7,10 @@ import type { BatchStats } from './shard-processor';
  * must never slow or block record processing, and stdout is not available
  * (it carries the MultiLangDaemon protocol).
  */
-export interface StatusMessage {
+export interface StatusMessage extends BatchCounters {
   worker: string;
   pid: number;
   shardId: string;
-  records: number;
-  applied: number;
-  duplicates: number;
-  deadLetters: number;
-  signals: number;
-  alertsPublished: number;
-  sinkRetries: number;
   errors: number;
   millisBehindLatest?: number;
   /** a sample of put→acknowledged latencies (ms) since the last message */
@@ -41,28 +34,9 @@ export class StatusReporter {
   }
 
   record(s: BatchStats, errors = 0): void {
-    const p = (this.pending ??= {
-      worker: this.worker,
-      pid: process.pid,
-      shardId: s.shardId,
-      records: 0,
-      applied: 0,
-      duplicates: 0,
-      deadLetters: 0,
-      signals: 0,
-      alertsPublished: 0,
-      sinkRetries: 0,
-      errors: 0,
-      latenciesMs: [],
-    });
+    const p = (this.pending ??= { ...zeroCounters(), worker: this.worker, pid: process.pid, shardId: s.shardId, errors: 0, latenciesMs: [] });
     p.shardId = s.shardId;
-    p.records += s.records;
-    p.applied += s.applied;
-    p.duplicates += s.duplicates;
-    p.deadLetters += s.deadLetters;
-    p.signals += s.signals;
-    p.alertsPublished += s.alertsPublished;
-    p.sinkRetries += s.sinkRetries;
+    addCounters(p, s);
     p.errors += errors;
     if (s.millisBehindLatest !== undefined) p.millisBehindLatest = s.millisBehindLatest;
     // Even sampling keeps datagrams small at any batch size.

@@ -1,14 +1,8 @@
 import dgram from 'node:dgram';
+import { addCounters, zeroCounters, type BatchCounters } from '../consumer/shard-processor';
 import type { StatusMessage } from '../consumer/status';
 
-export interface ConsumerTotals {
-  records: number;
-  applied: number;
-  duplicates: number;
-  deadLetters: number;
-  signals: number;
-  alertsPublished: number;
-  sinkRetries: number;
+export interface ConsumerTotals extends BatchCounters {
   errors: number;
   /** latest millisBehindLatest per shard */
   behindByShard: Map<string, number>;
@@ -20,13 +14,7 @@ export interface ConsumerTotals {
 /** Collects the record processors' UDP progress reports (consumer/status.ts). */
 export class StatusServer {
   readonly totals: ConsumerTotals = {
-    records: 0,
-    applied: 0,
-    duplicates: 0,
-    deadLetters: 0,
-    signals: 0,
-    alertsPublished: 0,
-    sinkRetries: 0,
+    ...zeroCounters(),
     errors: 0,
     behindByShard: new Map(),
     latenciesMs: [],
@@ -51,13 +39,7 @@ export class StatusServer {
       return;
     }
     const t = this.totals;
-    t.records += m.records;
-    t.applied += m.applied;
-    t.duplicates += m.duplicates;
-    t.deadLetters += m.deadLetters;
-    t.signals += m.signals;
-    t.alertsPublished += m.alertsPublished;
-    t.sinkRetries += m.sinkRetries;
+    addCounters(t, m);
     t.errors += m.errors;
     t.workers.add(m.worker);
     if (m.millisBehindLatest !== undefined) t.behindByShard.set(m.shardId, m.millisBehindLatest);
