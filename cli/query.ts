@@ -46,18 +46,36 @@ function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** Inclusive UTC date bounds on the `dt` partition, YYYY-MM-DD. */
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
+/**
+ * ` WHERE dt …` for a range, '' without one. On Athena this is what keeps a
+ * query from scanning the whole lake (partition projection prunes on it);
+ * DuckDB prunes the hive directories the same way.
+ */
+export function dtFilter(range: DateRange | undefined): string {
+  const parts: string[] = [];
+  if (range?.from !== undefined) parts.push(`dt >= ${sqlString(range.from)}`);
+  if (range?.to !== undefined) parts.push(`dt <= ${sqlString(range.to)}`);
+  return parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`;
+}
+
 /** `dt` stays VARCHAR as in Glue (DuckDB would otherwise infer a DATE). */
-export function lakeViewSql(lakeDir: string): string {
+export function lakeViewSql(lakeDir: string, range?: DateRange): string {
   const glob = path.join(lakeDir, 'ticks', '**', '*.parquet');
-  return `CREATE OR REPLACE TEMP VIEW ${LOCAL_TABLE} AS SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {'dt': VARCHAR})`;
+  return `CREATE OR REPLACE TEMP VIEW ${LOCAL_TABLE} AS SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {'dt': VARCHAR})${dtFilter(range)}`;
 }
 
 /** Run SQL against the local lake with DuckDB. */
-export async function queryLocalLake(lakeDir: string, sql: string): Promise<QueryResult> {
+export async function queryLocalLake(lakeDir: string, sql: string, range?: DateRange): Promise<QueryResult> {
   const conn: DuckDBConnection = await (await duckdb()).connect();
   try {
     try {
-      await conn.run(lakeViewSql(lakeDir));
+      await conn.run(lakeViewSql(lakeDir, range));
     } catch (err) {
       throw new QueryError(`no lake at ${lakeDir} (expected ${path.join(lakeDir, 'ticks', 'dt=YYYY-MM-DD', '*.parquet')}): ${describeError(err)}`, { cause: err });
     }
@@ -93,6 +111,7 @@ export interface AthenaQueryOptions {
   timeoutMs?: number;
   /** Read the table through SELECT DISTINCT (default true): see athenaTable. */
   dedup?: boolean;
+  range?: DateRange;
 }
 
 /** Athena returns every value as a string; its column types say what it was. */
@@ -128,14 +147,16 @@ function athenaCell(v: string | undefined, info: ColumnInfo | undefined): Cell {
  * pushes filters on these columns (dt included) below the DISTINCT, so
  * partition pruning still applies.
  */
-export function athenaTable(database: string, dedup = true): string {
+export function athenaTable(database: string, dedup = true, range?: DateRange): string {
   const table = `"${database.replace(/"/g, '""')}"."ticks"`;
-  return dedup ? `(SELECT DISTINCT * FROM ${table}) ticks` : table;
+  const where = dtFilter(range);
+  if (dedup) return `(SELECT DISTINCT * FROM ${table}${where}) ticks`;
+  return where === '' ? table : `(SELECT * FROM ${table}${where}) ticks`;
 }
 
 /** Run SQL on Athena: start, poll until done, page through the results. */
 export async function queryAthena(client: AthenaClient, opts: AthenaQueryOptions, sql: string): Promise<QueryResult> {
-  const table = athenaTable(opts.database, opts.dedup ?? true);
+  const table = athenaTable(opts.database, opts.dedup ?? true, opts.range);
   let id: string | undefined;
   try {
     const started = await client.send(
@@ -250,9 +271,11 @@ export interface QueryArgs {
   query: string;
   format: OutputFormat;
   lake: string;
+  range: DateRange;
 }
 
-export const USAGE = `usage: npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>]
+export const USAGE = `usage: npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--date YYYY-MM-DD]
+  --from/--to/--date limit the dt partitions read (on Athena: what is scanned and billed)
   --lake defaults to $${ENV.dataDir}/lake (data/lake); ${ENV.mode}=aws queries Athena instead
 named queries:
 ${NAMED_QUERY_NAMES.map((n) => `  ${n.padEnd(16)} ${NAMED_QUERIES[n].description}`).join('\n')}
@@ -262,6 +285,11 @@ export function parseArgs(argv: readonly string[], cwd: string, dataDir = 'data'
   let query: string | undefined;
   let format: OutputFormat = 'table';
   let lake = path.resolve(cwd, dataDir, 'lake');
+  const range: DateRange = {};
+  const date = (flag: string, v: string): string => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new UsageError(`${flag} must be a date YYYY-MM-DD, got '${v}'`);
+    return v;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const value = (): string => {
@@ -275,6 +303,12 @@ export function parseArgs(argv: readonly string[], cwd: string, dataDir = 'data'
       format = f;
     } else if (a === '--lake') {
       lake = path.resolve(cwd, value());
+    } else if (a === '--from') {
+      range.from = date(a, value());
+    } else if (a === '--to') {
+      range.to = date(a, value());
+    } else if (a === '--date') {
+      range.from = range.to = date(a, value());
     } else if (a === '--help' || a === '-h') {
       throw new UsageError('');
     } else if (a.startsWith('--')) {
@@ -286,7 +320,8 @@ export function parseArgs(argv: readonly string[], cwd: string, dataDir = 'data'
     }
   }
   if (query === undefined) throw new UsageError('missing query name or SQL');
-  return { query, format, lake };
+  if (range.from !== undefined && range.to !== undefined && range.from > range.to) throw new UsageError(`--from ${range.from} is after --to ${range.to}`);
+  return { query, format, lake, range };
 }
 
 async function athenaFromConfig(cfg: QueryCliConfig): Promise<{ client: AthenaClient; opts: AthenaQueryOptions }> {
@@ -319,9 +354,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     let result: QueryResult;
     if (cfg.mode === 'aws') {
       const { client, opts } = await athenaFromConfig(cfg);
-      result = await queryAthena(client, opts, sql);
+      result = await queryAthena(client, { ...opts, range: args.range }, sql);
     } else {
-      result = await queryLocalLake(args.lake, sql);
+      result = await queryLocalLake(args.lake, sql, args.range);
     }
     out.write(formatResult(result, args.format));
     return 0;

@@ -59,6 +59,15 @@ describe('named queries on the local lake', () => {
     expect(res.rows).toEqual([[input.length, input.length, '2024-03-01', '2024-03-02']]);
   });
 
+  it('a date range reads only those dt partitions', async () => {
+    const count = (pred: (dt: string) => boolean): number => input.filter((r) => pred(r.dt)).length;
+    const one = await queryLocalLake(lake, 'SELECT COUNT(*) AS n, MIN(dt) AS lo, MAX(dt) AS hi FROM {{table}}', { from: '2024-03-02', to: '2024-03-02' });
+    expect(one.rows).toEqual([[count((d) => d === '2024-03-02'), '2024-03-02', '2024-03-02']]);
+    const upTo = await queryLocalLake(lake, 'SELECT COUNT(*) AS n FROM {{table}}', { to: '2024-03-01' });
+    expect(upTo.rows).toEqual([[count((d) => d <= '2024-03-01')]]);
+    expect(count((d) => d === '2024-03-02')).toBeGreaterThan(0);
+  });
+
   it('top-movers: the largest |change_pct| per symbol (latest tick on a tie), biggest first', async () => {
     const best = new Map<string, EnrichedTick>();
     for (const r of input) {

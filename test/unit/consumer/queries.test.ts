@@ -1,4 +1,4 @@
-import { USAGE, UsageError, formatResult, parseArgs, resolveSql } from '../../../cli/query';
+import { USAGE, UsageError, athenaTable, dtFilter, formatResult, parseArgs, resolveSql } from '../../../cli/query';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, isNamedQuery, renderQuery } from '../../../shared/queries';
 
 describe('NAMED_QUERIES', () => {
@@ -39,12 +39,20 @@ describe('NAMED_QUERIES', () => {
 
 describe('query CLI arguments and output', () => {
   it('parses the query, --format and --lake', () => {
-    expect(parseArgs(['anomalies', '--format', 'csv', '--lake', 'x/lake'], '/repo')).toEqual({ query: 'anomalies', format: 'csv', lake: '/repo/x/lake' });
-    expect(parseArgs(['SELECT 1'], '/repo')).toEqual({ query: 'SELECT 1', format: 'table', lake: '/repo/data/lake' });
-    expect(parseArgs(['signals'], '/repo', '/var/tickstream')).toEqual({ query: 'signals', format: 'table', lake: '/var/tickstream/lake' });
+    expect(parseArgs(['anomalies', '--format', 'csv', '--lake', 'x/lake'], '/repo')).toEqual({ query: 'anomalies', format: 'csv', lake: '/repo/x/lake', range: {} });
+    expect(parseArgs(['SELECT 1'], '/repo')).toEqual({ query: 'SELECT 1', format: 'table', lake: '/repo/data/lake', range: {} });
+    expect(parseArgs(['signals'], '/repo', '/var/tickstream')).toEqual({ query: 'signals', format: 'table', lake: '/var/tickstream/lake', range: {} });
   });
 
-  it.each([[[]], [['--format', 'xml', 'q']], [['a', 'b']], [['--bogus']], [['q', '--lake']]])('rejects %j as a usage error', (argv) => {
+  it('parses --from/--to/--date into a dt range that becomes a partition filter', () => {
+    expect(parseArgs(['signals', '--from', '2024-03-01', '--to', '2024-03-05'], '/r').range).toEqual({ from: '2024-03-01', to: '2024-03-05' });
+    expect(parseArgs(['signals', '--date', '2024-03-02'], '/r').range).toEqual({ from: '2024-03-02', to: '2024-03-02' });
+    expect(dtFilter({ from: '2024-03-01' })).toBe(" WHERE dt >= '2024-03-01'");
+    expect(athenaTable('db', true, { from: '2024-03-01', to: '2024-03-02' })).toBe(`(SELECT DISTINCT * FROM "db"."ticks" WHERE dt >= '2024-03-01' AND dt <= '2024-03-02') ticks`);
+    expect(athenaTable('db', false)).toBe('"db"."ticks"');
+  });
+
+  it.each([[[]], [['--format', 'xml', 'q']], [['a', 'b']], [['--bogus']], [['q', '--lake']], [['q', '--from', '2024-3-1']], [['q', '--date', '2024-02-31x']], [['q', '--from', '2024-03-05', '--to', '2024-03-01']]])('rejects %j as a usage error', (argv) => {
     expect(() => parseArgs(argv, '/')).toThrow(UsageError);
   });
 
