@@ -2,7 +2,7 @@ import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient, Resource
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import fs from 'node:fs';
 import { dynamoClient, kinesisClient } from '../shared/aws';
-import { createTableInput, kclLeaseTableInput, type TableKind } from '../shared/tables';
+import { createTableInput, kclTableInputs, type TableKind } from '../shared/tables';
 import { startDynalite, startKinesisLocal, type Emulator } from './emulators';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -72,6 +72,6 @@ async function createTable(dynamo: DynamoDBClient, input: ReturnType<typeof crea
 
 export async function createTables(dynamo: DynamoDBClient, tables: Partial<Record<TableKind, string>>, kclApplicationName?: string): Promise<void> {
   const jobs = Object.entries(tables).map(([kind, name]) => createTable(dynamo, createTableInput(kind as TableKind, name)));
-  if (kclApplicationName !== undefined) jobs.push(createTable(dynamo, kclLeaseTableInput(kclApplicationName)));
+  if (kclApplicationName !== undefined) for (const t of kclTableInputs(kclApplicationName)) jobs.push(createTable(dynamo, t));
   await Promise.all(jobs);
 }

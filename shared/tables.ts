@@ -31,30 +31,56 @@ export function createTableInput(kind: TableKind, tableName: string): CreateTabl
 }
 
 /**
- * The KCL 3.x lease table, created before the daemon starts. KCL 3 adds the
- * GSI below with UpdateTable; dynalite rejects that call (it demands
- * ProvisionedThroughput on the new index even in PAY_PER_REQUEST mode), and
- * KCL skips the UpdateTable when the index already exists. In AWS the KCL
- * creates its own table; this is for the emulator only.
+ * The KCL 3.x metadata tables, named after the application. The KCL creates
+ * them itself when they are missing, but then with AWS-owned encryption and
+ * no point-in-time recovery; created up front (CDK in AWS, local/stack.ts on
+ * the emulator) they get the project's key and PITR, and the KCL only checks
+ * they exist. Key schemas as in KCL 3.1.3 (DynamoDBLeaseSerializer,
+ * WorkerMetricStats, CoordinatorState).
+ *
+ * On the emulator this is also a necessity: KCL 3 adds the lease table's GSI
+ * with UpdateTable, which dynalite rejects (it demands ProvisionedThroughput
+ * on the new index even in PAY_PER_REQUEST mode); KCL skips the call when the
+ * index exists.
  */
-export function kclLeaseTableInput(applicationName: string): CreateTableCommandInput {
-  return {
-    TableName: applicationName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'leaseKey', AttributeType: 'S' },
-      { AttributeName: 'leaseOwner', AttributeType: 'S' },
-    ],
-    KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: 'LeaseOwnerToLeaseKeyIndex',
-        KeySchema: [
-          { AttributeName: 'leaseOwner', KeyType: 'HASH' },
-          { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-    ],
-  };
+export interface KclTableDef {
+  name: string;
+  partitionKey: { name: string; type: 'S' };
+  gsi?: { name: string; partitionKey: string; sortKey: string };
+}
+
+export const KCL_LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
+
+export function kclTableDefs(applicationName: string): KclTableDef[] {
+  return [
+    { name: applicationName, partitionKey: { name: 'leaseKey', type: 'S' }, gsi: { name: KCL_LEASE_OWNER_INDEX, partitionKey: 'leaseOwner', sortKey: 'leaseKey' } },
+    { name: `${applicationName}-WorkerMetricStats`, partitionKey: { name: 'wid', type: 'S' } },
+    { name: `${applicationName}-CoordinatorState`, partitionKey: { name: 'key', type: 'S' } },
+  ];
+}
+
+export function kclTableInputs(applicationName: string): CreateTableCommandInput[] {
+  return kclTableDefs(applicationName).map((d) => {
+    const attrs: { AttributeName: string; AttributeType: 'S' }[] = [{ AttributeName: d.partitionKey.name, AttributeType: 'S' }];
+    const input: CreateTableCommandInput = {
+      TableName: d.name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: attrs,
+      KeySchema: [{ AttributeName: d.partitionKey.name, KeyType: 'HASH' }],
+    };
+    if (d.gsi) {
+      attrs.push({ AttributeName: d.gsi.partitionKey, AttributeType: 'S' });
+      input.GlobalSecondaryIndexes = [
+        {
+          IndexName: d.gsi.name,
+          KeySchema: [
+            { AttributeName: d.gsi.partitionKey, KeyType: 'HASH' },
+            { AttributeName: d.gsi.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ];
+    }
+    return input;
+  });
 }
