@@ -40,7 +40,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { glueColumns, PARTITION_COLUMN } from '../shared/enriched';
 import { ENV } from '../shared/env-names';
-import { TABLE_KEYS, type TableKind } from '../shared/tables';
+import { TABLE_KEYS, kclTableDefs, type TableKind } from '../shared/tables';
 import { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICES, type MetricName, type ServiceName } from '../shared/metrics';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, renderQuery } from '../shared/queries';
 import type { InfraConfig } from './config';
@@ -200,6 +200,31 @@ export class TickstreamStack extends Stack {
       alerts: table('AlertsTable', 'alerts'),
       producerLeases: table('ProducerLeasesTable', 'producerLeases'),
     };
+
+    // The KCL's own tables, created here rather than by the KCL on first
+    // start: that way they get the data key and PITR like every other store,
+    // and `cdk destroy` knows them. The KCL finds them and skips creation
+    // (verified against the emulator: "already existing, skipping creation").
+    const kclDefs = kclTableDefs(cfg.appName).filter((d) => KCL_MAJOR === 3 || d.name === cfg.appName);
+    for (const [i, d] of kclDefs.entries()) {
+      const t = new dynamodb.Table(this, ['KclLeaseTable', 'KclWorkerMetricsTable', 'KclCoordinatorStateTable'][i] ?? `KclTable${i}`, {
+        tableName: d.name,
+        partitionKey: { name: d.partitionKey.name, type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: dataKey,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy,
+      });
+      if (d.gsi && KCL_MAJOR === 3) {
+        t.addGlobalSecondaryIndex({
+          indexName: d.gsi.name,
+          partitionKey: { name: d.gsi.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: d.gsi.sortKey, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        });
+      }
+    }
 
     // ---------------------------------------------------------------- buckets
     // Server access logs for the two data buckets. SSE-S3: S3 log delivery

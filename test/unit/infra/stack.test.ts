@@ -6,7 +6,7 @@ import { glueColumns } from '../../../shared/enriched';
 import { ENV } from '../../../shared/env-names';
 import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { NAMED_QUERY_NAMES } from '../../../shared/queries';
-import { TABLE_KEYS } from '../../../shared/tables';
+import { TABLE_KEYS, kclTableDefs } from '../../../shared/tables';
 import { DEFAULTS } from '../../../infra/config';
 import { kclTableActions, kclTableNames, KCL_KINESIS_ACTIONS } from '../../../infra/kcl';
 import { CONSUMER_STOP_TIMEOUT_SECONDS, FIREHOSE_ERROR_PREFIX } from '../../../infra/stack';
@@ -30,9 +30,9 @@ describe('encryption at rest on every store', () => {
     expect(stream.StreamEncryption).toEqual({ EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] } });
   });
 
-  test('all five DynamoDB tables (ticks, latest, state, alerts, producer leases) are KMS-encrypted with PITR', () => {
+  test('all eight DynamoDB tables (ticks, latest, state, alerts, producer leases and the three of the KCL) are KMS-encrypted with PITR', () => {
     const tables = resourcesOfType(s, 'AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(5);
+    expect(tables).toHaveLength(8);
     for (const t of tables) {
       expect({ id: t.id, sse: t.Properties.SSESpecification }).toEqual({
         id: t.id,
@@ -277,6 +277,33 @@ describe('DynamoDB keys', () => {
       const k: { partitionKey: { name: string; type: string }; sortKey?: { name: string; type: string } } = TABLE_KEYS[kind];
       const want = [k.partitionKey, ...(k.sortKey === undefined ? [] : [k.sortKey])];
       expect({ kind, attrs: t?.Properties.AttributeDefinitions }).toEqual({ kind, attrs: want.map((a) => ({ AttributeName: a.name, AttributeType: a.type })) });
+    }
+  });
+});
+
+describe('KCL tables', () => {
+  test('are created by the stack with the names, keys and GSI the KCL expects (shared/tables.ts)', () => {
+    const defs = kclTableDefs(DEFAULTS.appName);
+    expect(defs.map((d) => d.name)).toEqual(kclTableNames(DEFAULTS.appName));
+    for (const d of defs) {
+      const t = resourcesOfType(s, 'AWS::DynamoDB::Table').find((x) => x.Properties.TableName === d.name);
+      expect({ name: d.name, keys: t?.Properties.KeySchema }).toEqual({ name: d.name, keys: [{ AttributeName: d.partitionKey.name, KeyType: 'HASH' }] });
+      const gsis = (t?.Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: unknown; Projection: unknown }[];
+      expect({ name: d.name, gsis }).toEqual({
+        name: d.name,
+        gsis: d.gsi
+          ? [
+              {
+                IndexName: d.gsi.name,
+                KeySchema: [
+                  { AttributeName: d.gsi.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: d.gsi.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'KEYS_ONLY' },
+              },
+            ]
+          : [],
+      });
     }
   });
 });
