@@ -159,7 +159,13 @@ async function run(opts: Options): Promise<number> {
   const source: TickSource =
     opts.source === 'replay'
       ? new ReplaySource({ csvFiles: opts.csv, parquetFiles: opts.parquet, speed: opts.speed, loop: opts.loop, logger, ...(opts.symbol ? { symbol: opts.symbol } : {}) })
-      : new SyntheticSource({ symbols: symbolNames(opts.symbols), seed: opts.seed, ratePerSec: opts.rate });
+      : new SyntheticSource({
+          symbols: symbolNames(opts.symbols),
+          seed: opts.seed,
+          ratePerSec: opts.rate,
+          // market time keeps pace with the wall clock (each symbol ticks rate/symbols times a second)
+          tickIntervalMs: Math.max(1, Math.round((1000 * opts.symbols) / opts.rate)),
+        });
   const writer = new KinesisWriter(pipeline.stack.kinesis, { streamName: pipeline.streamName, logger });
   let producerErrors = 0;
   const producing = (async () => {
