@@ -180,17 +180,21 @@ export class TickstreamStack extends Stack {
       name: a.name,
       type: a.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
     });
+    // What every table gets, the app's and the KCL's alike.
+    const storeProps = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: dataKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    } as const;
     const table = (id: string, kind: TableKind): dynamodb.Table => {
       const k: TableKeys = TABLE_KEYS[kind];
       return new dynamodb.Table(this, id, {
         partitionKey: attr(k.partitionKey),
         ...(k.sortKey === undefined ? {} : { sortKey: attr(k.sortKey) }),
         ...(k.ttlAttribute === undefined ? {} : { timeToLiveAttribute: k.ttlAttribute }),
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryptionKey: dataKey,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        removalPolicy,
+        ...storeProps,
       });
     };
     this.tables = {
@@ -209,12 +213,8 @@ export class TickstreamStack extends Stack {
     for (const [i, d] of kclDefs.entries()) {
       const t = new dynamodb.Table(this, ['KclLeaseTable', 'KclWorkerMetricsTable', 'KclCoordinatorStateTable'][i] ?? `KclTable${i}`, {
         tableName: d.name,
-        partitionKey: { name: d.partitionKey.name, type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryptionKey: dataKey,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        removalPolicy,
+        partitionKey: attr(d.partitionKey),
+        ...storeProps,
       });
       if (d.gsi && KCL_MAJOR === 3) {
         t.addGlobalSecondaryIndex({
