@@ -19,6 +19,9 @@ import { MS_PER_DAY, SessionVWAP } from './vwap';
 import type { VolumeRatioState } from './volume';
 import { VolumeRatio } from './volume';
 import { readBool, readFiniteOrNull, readInt, readObject, readString } from './snapshot';
+import type { CrossSide } from './crossover';
+import { crossSide } from './crossover';
+import { sharedSlab } from './storage';
 
 export const SNAPSHOT_VERSION = 1 as const;
 
@@ -37,7 +40,7 @@ export interface SymbolState {
   vwap: VwapState;
   volume: VolumeRatioState;
   /** Crossover regime: 1 SMA-5 above SMA-20 by more than the gap, -1 below, 0 not yet known. */
-  side: -1 | 0 | 1;
+  side: CrossSide;
   /** Whether the previous tick was already anomalous / a volume spike (alerts fire on the edge). */
   anomaly: boolean;
   spike: boolean;
@@ -53,7 +56,11 @@ const EMA_AT = BB_AT + BollingerBands.slots(20);
 const RSI_AT = EMA_AT + EMA.slots();
 const VWAP_AT = RSI_AT + RSI.slots();
 const VOL_AT = VWAP_AT + SessionVWAP.slots();
-const STATE_SLOTS = VOL_AT + VolumeRatio.slots(20);
+/** Numbers in one analyzer's block (its slab's block size). */
+export const ANALYZER_STATE_SLOTS = VOL_AT + VolumeRatio.slots(20);
+// Every analyzer's block comes from one slab (see storage.ts: at 10,000
+// symbols that is what keeps a symbol's numbers one cache miss away).
+const STATE_SLAB = sharedSlab(ANALYZER_STATE_SLOTS);
 
 const DUPLICATE: AnalyzeResult = Object.freeze({ kind: 'duplicate' });
 // Most ticks alert nobody: sharing one frozen empty list saves an allocation per tick.
@@ -77,17 +84,18 @@ const NO_ALERTS: readonly Alert[] = Object.freeze([]);
  *   duplicate must leave the snapshot byte-identical.
  */
 export class SymbolAnalyzer {
-  // All of this symbol's numbers in one block (see storage.ts): last ts and
-  // price in slots 0 and 1, then each indicator's slots.
-  private readonly f = new Float64Array(STATE_SLOTS);
-  private readonly sma5 = new SMA(5, this.f, SMA5_AT);
-  private readonly bb = new BollingerBands(20, 2, this.f, BB_AT);
-  private readonly ema12 = new EMA(12, this.f, EMA_AT);
-  private readonly rsi14 = new RSI(14, this.f, RSI_AT);
-  private readonly vwap = new SessionVWAP(this.f, VWAP_AT);
-  private readonly vol = new VolumeRatio(20, this.f, VOL_AT);
+  // All of this symbol's numbers in one block of a shared slab (storage.ts):
+  // last ts and price in slots b and b+1, then each indicator's slots.
+  private readonly f: Float64Array;
+  private readonly b: number;
+  private readonly sma5: SMA;
+  private readonly bb: BollingerBands;
+  private readonly ema12: EMA;
+  private readonly rsi14: RSI;
+  private readonly vwap: SessionVWAP;
+  private readonly vol: VolumeRatio;
   private hasLast = false;
-  private side: -1 | 0 | 1 = 0;
+  private side: CrossSide = 0;
   private anomalyActive = false;
   private spikeActive = false;
   private duplicateCount = 0;
@@ -101,11 +109,20 @@ export class SymbolAnalyzer {
     readonly config: AnalysisConfig = DEFAULT_ANALYSIS_CONFIG,
   ) {
     this.gapFraction = config.crossoverMinGapPct / 100;
+    const block = STATE_SLAB.take(this);
+    const f = (this.f = block.f);
+    const b = (this.b = block.offset);
+    this.sma5 = new SMA(5, f, b + SMA5_AT);
+    this.bb = new BollingerBands(20, 2, f, b + BB_AT);
+    this.ema12 = new EMA(12, f, b + EMA_AT);
+    this.rsi14 = new RSI(14, f, b + RSI_AT);
+    this.vwap = new SessionVWAP(f, b + VWAP_AT);
+    this.vol = new VolumeRatio(20, f, b + VOL_AT);
   }
 
   /** ts of the last applied tick, or null before the first. */
   get lastTs(): number | null {
-    return this.hasLast ? (this.f[0] as number) : null;
+    return this.hasLast ? (this.f[this.b] as number) : null;
   }
 
   /** Ticks skipped as duplicates or out of order since this instance was created. */
@@ -117,7 +134,8 @@ export class SymbolAnalyzer {
     if (tick.symbol !== this.symbol) throw new SymbolMismatchError(`tick for ${tick.symbol} given to the analyzer of ${this.symbol}`);
     const ts = tick.ts;
     const f = this.f;
-    if (this.hasLast && ts <= (f[0] as number)) {
+    const b = this.b;
+    if (this.hasLast && ts <= (f[b] as number)) {
       this.duplicateCount++;
       return DUPLICATE;
     }
@@ -145,20 +163,15 @@ export class SymbolAnalyzer {
     const volumeAvg = this.vol.average;
 
     const changePct = ((price - previousClose) / previousClose) * 100;
-    const lastPrice = f[1] as number;
+    const lastPrice = f[b + 1] as number;
     const tickChangePct = this.hasLast ? ((price - lastPrice) / lastPrice) * 100 : null;
 
     let signal: Signal | null = null;
     if (sma5 !== null && sma20 !== null) {
-      const gap = sma20 * this.gapFraction;
-      const diff = sma5 - sma20;
-      if (diff > gap) {
-        if (this.side === -1) signal = 'BUY';
-        this.side = 1;
-      } else if (diff < -gap) {
-        if (this.side === 1) signal = 'SELL';
-        this.side = -1;
-      }
+      const prev = this.side;
+      const next = crossSide(prev, sma5, sma20, this.gapFraction);
+      if (prev !== 0 && next !== prev) signal = next === 1 ? 'BUY' : 'SELL';
+      this.side = next;
     }
     const anomaly = Math.abs(changePct) > config.anomalyThresholdPct;
     const volumeSpike = volumeRatio !== null && volumeRatio > config.volumeSpikeRatio;
@@ -204,8 +217,8 @@ export class SymbolAnalyzer {
     this.anomalyActive = anomaly;
     this.spikeActive = volumeSpike;
     this.hasLast = true;
-    f[0] = ts;
-    f[1] = price;
+    f[b] = ts;
+    f[b + 1] = price;
     return { kind: 'applied', row, alerts };
   }
 
@@ -228,8 +241,8 @@ export class SymbolAnalyzer {
     return {
       v: SNAPSHOT_VERSION,
       symbol: this.symbol,
-      lastTs: this.hasLast ? (this.f[0] as number) : null,
-      lastPrice: this.hasLast ? (this.f[1] as number) : null,
+      lastTs: this.hasLast ? (this.f[this.b] as number) : null,
+      lastPrice: this.hasLast ? (this.f[this.b + 1] as number) : null,
       sma5: this.sma5.getState(),
       bb: this.bb.getState(),
       ema12: this.ema12.getState(),
@@ -263,15 +276,15 @@ export class SymbolAnalyzer {
     const lastPrice = readFiniteOrNull(o, 'lastPrice', '(root)');
     if ((lastTs === null) !== (lastPrice === null)) throw new CorruptSnapshotError('lastTs', 'lastTs and lastPrice must both be set or both be null');
     a.hasLast = lastTs !== null;
-    a.f[0] = lastTs ?? 0;
-    a.f[1] = lastPrice ?? 0;
+    a.f[a.b] = lastTs ?? 0;
+    a.f[a.b + 1] = lastPrice ?? 0;
     a.sma5.restoreState(o.sma5, 'sma5');
     a.bb.restoreState(o.bb, 'bb');
     a.ema12.restoreState(o.ema12, 'ema12');
     a.rsi14.restoreState(o.rsi14, 'rsi14');
     a.vwap.restoreState(o.vwap, 'vwap');
     a.vol.restoreState(o.volume, 'volume');
-    a.side = readInt(o, 'side', '(root)', -1, 1) as -1 | 0 | 1;
+    a.side = readInt(o, 'side', '(root)', -1, 1) as CrossSide;
     a.anomalyActive = readBool(o, 'anomaly', '(root)');
     a.spikeActive = readBool(o, 'spike', '(root)');
     return a;

@@ -3,6 +3,7 @@ export * from './alerts';
 export * from './analyzer';
 export * from './bollinger';
 export * from './config';
+export * from './crossover';
 export * from './ema';
 export * from './errors';
 export type * from './indicator';

@@ -7,14 +7,21 @@
  * ticks warms the indicators (and the JIT) untimed, the second half is timed,
  * so the figures describe the steady state a long-running consumer is in.
  * The per-symbol figures (full analysis, SMA pairs) index each symbol's
- * state by a symbol number precomputed per tick, so they measure the
- * analysis itself; how the consumer finds a symbol's state is its own
- * business. `full_analysis_with_map_lookup_ticks_per_s` adds a Map.get by the
- * tick's symbol string to show that cost (at 10,000 symbols it is not small),
- * and the decode figure looks symbols up that way too, being end to end.
+ * state by a symbol number, so they measure the analysis itself; how the
+ * consumer finds a symbol's state is its own business.
+ * `full_analysis_with_map_lookup_ticks_per_s` adds a Map.get by the tick's
+ * symbol string to show that cost (at 10,000 symbols it is not small), and
+ * the decode figure looks symbols up that way too, being end to end.
+ *
+ * The SMA pairs (ours: `SmaCrossover(5, 20)`; ours composed of two `SMA`s;
+ * trading-signals' two `SMA`s) run in child processes, one kind per
+ * process, alternating, best of BENCH_PAIR_ROUNDS: see `pairWorker`.
  */
+import { spawnSync } from 'node:child_process';
 import { SMA as TsSMA } from 'trading-signals';
 import { SymbolAnalyzer } from '../analytics';
+import type { CrossSide } from '../analytics/crossover';
+import { SmaCrossover, crossSide } from '../analytics/crossover';
 import { SMA } from '../analytics/sma';
 import type { Tick } from '../shared/tick';
 import { decodeRecord, encodeTick } from '../shared/tick';
@@ -71,39 +78,52 @@ function makeTicks(symbols: readonly string[], perSymbol: number, seed: number):
   return out;
 }
 
+/** An SMA-5/SMA-20 crossover: `update` returns non-null exactly when a signal fires. */
 interface Pair {
-  step(price: number): number;
+  update(price: number): unknown;
 }
 
-/** The crossover check both SMA pairs share: 1 when this tick crosses. */
-function crossed(p: { side: number }, short: number | null, long: number | null): number {
-  if (short === null || long === null) return 0;
-  const d = short - long;
-  const side = d > 0 ? 1 : d < 0 ? -1 : p.side;
-  const fired = p.side !== 0 && side !== p.side ? 1 : 0;
+/**
+ * The crossover check the composed pairs share: the analyzer's rule
+ * (`crossSide`) with no gap, as SmaCrossover(5, 20) applies it, so every
+ * pair must find the same signals.
+ */
+function crossed(p: { side: CrossSide }, short: number | null, long: number | null): 1 | null {
+  if (short === null || long === null) return null;
+  const side = crossSide(p.side, short, long, 0);
+  const fired = p.side !== 0 && side !== p.side;
   p.side = side;
-  return fired;
+  return fired ? 1 : null;
 }
 
-/** Both windows in one block, as the analyzer packs its state (see analytics/storage.ts). */
-class OurPair implements Pair {
+/** Ours composed from two independent SMA objects in one block, as before SmaCrossover: shown for comparison. */
+class OurComposedPair implements Pair {
   private readonly f = new Float64Array(SMA.slots(5) + SMA.slots(20));
   private readonly s5 = new SMA(5, this.f, 0);
   private readonly s20 = new SMA(20, this.f, SMA.slots(5));
-  side = 0;
-  step(price: number): number {
+  side: CrossSide = 0;
+  update(price: number): 1 | null {
     return crossed(this, this.s5.update(price), this.s20.update(price));
   }
 }
 
+/** trading-signals' SMA(5) and SMA(20) doing the same work (its DMA is the same two SMAs plus a result object per tick). */
 class TradingSignalsPair implements Pair {
   private readonly s5 = new TsSMA(5);
   private readonly s20 = new TsSMA(20);
-  side = 0;
-  step(price: number): number {
+  side: CrossSide = 0;
+  update(price: number): 1 | null {
     return crossed(this, this.s5.update(price, false), this.s20.update(price, false));
   }
 }
+
+const PAIRS = {
+  // Ours: the library's crossover indicator itself (one ring, a slab block).
+  ours: (): Pair => new SmaCrossover(5, 20),
+  composed: (): Pair => new OurComposedPair(),
+  'trading-signals': (): Pair => new TradingSignalsPair(),
+} as const;
+type PairKind = keyof typeof PAIRS;
 
 /**
  * CPU time (user + system, all threads of this process, so GC helper threads
@@ -138,15 +158,84 @@ function best(label: string, run: () => Timing): Timing {
   return b;
 }
 
-function main(): void {
+/** The bench's ticks: warm-up and timed halves, every symbol's ticks interleaved by time. */
+function benchTicks(): { symbols: string[]; warm: Tick[]; timed: Tick[] } {
   const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolName(i));
   progress(`generating ${SYMBOLS} symbols × ${WARM_PER_SYMBOL + TIMED_PER_SYMBOL} ticks`);
   const rounds = makeTicks(symbols, WARM_PER_SYMBOL + TIMED_PER_SYMBOL, 42);
-  const warm = rounds.slice(0, WARM_PER_SYMBOL).flat();
-  const timed = rounds.slice(WARM_PER_SYMBOL).flat();
-  rounds.length = 0;
-  const timedPrices = Float64Array.from(timed, (t) => t.price);
+  return { symbols, warm: rounds.slice(0, WARM_PER_SYMBOL).flat(), timed: rounds.slice(WARM_PER_SYMBOL).flat() };
+}
+
+interface PairTimings {
+  /** 10,000 symbols, round-robin. */
+  many: Timing;
+  /** One symbol: cache-hot, the indicators' own cost without 10,000 symbols' memory traffic. */
+  one: Timing;
+}
+
+/**
+ * Child mode (`core.js --pair <kind>`): time one kind of SMA pair and print
+ * its PairTimings as JSON. Each kind runs in processes of its own so that no
+ * competitor inherits another's heap (garbage left by the analysis runs,
+ * whose collection is billed to whoever runs next) or JIT feedback (a
+ * shared loop sees several classes and inlines none well). In one process,
+ * the one-symbol figure of the same code moved between 22 and 56 ms with
+ * what ran before it.
+ */
+function pairWorker(kind: PairKind): void {
+  const { warm, timed } = benchTicks();
+  // Round-robin: the i-th tick of a round is symbol i.
   const warmPrices = Float64Array.from(warm, (t) => t.price);
+  const timedPrices = Float64Array.from(timed, (t) => t.price);
+  warm.length = 0;
+  timed.length = 0;
+  const make = PAIRS[kind];
+  const manyRun = (): Timing => {
+    const pairs = Array.from({ length: SYMBOLS }, make);
+    for (let i = 0; i < warmPrices.length; i++) (pairs[i % SYMBOLS] as Pair).update(warmPrices[i] as number);
+    return time(() => {
+      let signals = 0;
+      for (let i = 0; i < timedPrices.length; i++) if ((pairs[i % SYMBOLS] as Pair).update(timedPrices[i] as number) !== null) signals++;
+      return signals;
+    });
+  };
+  const oneRun = (): Timing => {
+    const p = make();
+    for (let i = 0; i < warmPrices.length; i++) p.update(warmPrices[i] as number);
+    return time(() => {
+      let signals = 0;
+      for (let i = 0; i < timedPrices.length; i++) if (p.update(timedPrices[i] as number) !== null) signals++;
+      return signals;
+    });
+  };
+  const result: PairTimings = { many: best(`SMA pair (${kind})`, manyRun), one: best(`SMA pair, one symbol (${kind})`, oneRun) };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** PAIR_ROUNDS rounds of one fresh process per pair kind, alternating kinds; the best of each. */
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 3);
+function pairsIsolated(): Record<PairKind, PairTimings> {
+  const kinds = Object.keys(PAIRS) as PairKind[];
+  const out: Partial<Record<PairKind, PairTimings>> = {};
+  for (let round = 1; round <= PAIR_ROUNDS; round++) {
+    for (const kind of kinds) {
+      progress(`SMA pair (${kind}): process ${round}/${PAIR_ROUNDS}`);
+      const r = spawnSync(process.execPath, [__filename, '--pair', kind], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`SMA pair worker (${kind}) failed: ${r.error?.message ?? `exit ${r.status ?? r.signal}`}`);
+      const t = JSON.parse(r.stdout) as PairTimings;
+      const prev = out[kind];
+      if (prev !== undefined && (t.many.check !== prev.many.check || t.one.check !== prev.one.check)) throw new Error(`SMA pair (${kind}): processes disagree on signal counts`);
+      out[kind] = prev === undefined ? t : { many: t.many.seconds < prev.many.seconds ? t.many : prev.many, one: t.one.seconds < prev.one.seconds ? t.one : prev.one };
+    }
+  }
+  const done = out as Record<PairKind, PairTimings>;
+  // SmaCrossover's averages are bit-identical to two SMAs', so its signals must be too.
+  if (done.ours.many.check !== done.composed.many.check) throw new Error(`SMA pairs disagree: ${done.ours.many.check} vs ${done.composed.many.check} signals`);
+  return done;
+}
+
+function main(): void {
+  const { symbols, warm, timed } = benchTicks();
 
   // Full analysis: all indicators, signals, alerts and the enriched row.
   const indexOf = new Map(symbols.map((s, i) => [s, i]));
@@ -171,22 +260,11 @@ function main(): void {
   const full = best('full analysis', () => fullRun(false));
   const fullMap = best('full analysis + Map lookup', () => fullRun(true));
 
-  // SMA-5 + SMA-20 + crossover, ours and trading-signals', in one harness.
-  const pairRun = (make: () => Pair): Timing => {
-    const pairs = symbols.map(() => make());
-    for (let i = 0; i < warm.length; i++) (pairs[warmIdx[i] as number] as Pair).step(warmPrices[i] as number);
-    return time(() => {
-      let signals = 0;
-      for (let i = 0; i < timed.length; i++) signals += (pairs[timedIdx[i] as number] as Pair).step(timedPrices[i] as number);
-      return signals;
-    });
-  };
-  const ours = (): Pair => new OurPair();
-  const theirs = (): Pair => new TradingSignalsPair();
-  progress('SMA pair: ours');
-  const smaOurs = best('SMA pair (ours)', () => pairRun(ours));
-  progress('SMA pair: trading-signals');
-  const smaTheirs = best('SMA pair (trading-signals)', () => pairRun(theirs));
+  // SMA-5 + SMA-20 + crossover, ours and trading-signals', each in fresh processes.
+  const pairs = pairsIsolated();
+  const smaOurs = pairs.ours.many;
+  const smaComposed = pairs.composed.many;
+  const smaTheirs = pairs['trading-signals'].many;
 
   // Decode + validate + analyze, from the base64 `data` a KCL record carries.
   progress('encoding payloads');
@@ -211,20 +289,8 @@ function main(): void {
   progress('decode + validate + analyze');
   const decode = best('decode + validate + analyze', decodeRun);
 
-  // The same SMA pair on one symbol, cache-hot: the indicators' own cost,
-  // without the memory traffic of 10,000 symbols' state that both pay above.
-  progress('SMA pair, one symbol');
-  const hotRun = (make: () => Pair): Timing => {
-    const p = make();
-    for (let i = 0; i < warm.length; i++) p.step(warmPrices[i] as number);
-    return time(() => {
-      let signals = 0;
-      for (let i = 0; i < timed.length; i++) signals += p.step(timedPrices[i] as number);
-      return signals;
-    });
-  };
-  const hotOurs = best('SMA pair, one symbol (ours)', () => hotRun(ours));
-  const hotTheirs = best('SMA pair, one symbol (trading-signals)', () => hotRun(theirs));
+  const hotOurs = pairs.ours.one;
+  const hotTheirs = pairs['trading-signals'].one;
 
   progress(`state size over ${STATE_SYMBOLS} symbols`);
   let bytes = 0;
@@ -255,6 +321,8 @@ function main(): void {
     sma_pair_ticks_per_s: rate(smaOurs),
     trading_signals_sma_pair_ticks_per_s: rate(smaTheirs),
     sma_pair_speedup_vs_trading_signals: Math.round((smaTheirs.seconds / smaOurs.seconds) * 100) / 100,
+    sma_pair_composed_ticks_per_s: rate(smaComposed),
+    sma_pair_composed_speedup_vs_trading_signals: Math.round((smaTheirs.seconds / smaComposed.seconds) * 100) / 100,
     sma_pair_one_symbol_ticks_per_s: rate(hotOurs),
     trading_signals_sma_pair_one_symbol_ticks_per_s: rate(hotTheirs),
     sma_pair_one_symbol_speedup_vs_trading_signals: Math.round((hotTheirs.seconds / hotOurs.seconds) * 100) / 100,
@@ -262,9 +330,15 @@ function main(): void {
     state_bytes_per_symbol: Math.round(bytes / STATE_SYMBOLS),
     state_bytes_max: maxBytes,
     // Both SMA pairs must find the same crossovers, or the comparison is meaningless.
-    sma_pair_signals: { ours: smaOurs.check, trading_signals: smaTheirs.check },
+    sma_pair_signals: { ours: smaOurs.check, composed: smaComposed.check, trading_signals: smaTheirs.check },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-main();
+if (process.argv[2] === '--pair') {
+  const kind = process.argv[3];
+  if (kind === undefined || !Object.hasOwn(PAIRS, kind)) throw new Error(`--pair needs one of ${Object.keys(PAIRS).join(', ')}, got ${kind ?? 'nothing'}`);
+  pairWorker(kind as PairKind);
+} else {
+  main();
+}
