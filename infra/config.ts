@@ -1,3 +1,5 @@
+import { ConfigError } from '../shared/config-util';
+
 /**
  * Deployment configuration, read once from CDK context (cdk.json defaults,
  * overridden with `cdk deploy -c key=value`). Validated up front: a bad value
@@ -47,10 +49,11 @@ export const DEFAULTS = {
   logLevel: 'info',
 } as const satisfies Omit<InfraConfig, 'alertEmail' | 'maxConsumerTasks'>;
 
-export class InfraConfigError extends Error {
+/** A bad CDK context value: the project's ConfigError, naming the context key. */
+export class InfraConfigError extends ConfigError {
+  override readonly name: string = 'InfraConfigError';
   constructor(key: string, expected: string, got: unknown) {
-    super(`context "${key}": expected ${expected}, got ${JSON.stringify(got)}`);
-    this.name = 'InfraConfigError';
+    super(`context "${key}"`, expected, got);
   }
 }
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ENV } from '../shared/env-names';
 import { TICK_SOURCES, type TickSource as TickSourceName } from '../shared/tick';
-import { ConfigError } from './errors';
+import { ConfigError } from '../shared/config-util';
 
 /**
  * The producer's configuration, read once at start-up from the environment

@@ -11,18 +11,6 @@ export class ProducerError extends Error {
   }
 }
 
-/** A configuration value is missing or malformed; names the variable. */
-export class ConfigError extends ProducerError {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    readonly expected: string,
-    readonly actual?: string,
-  ) {
-    super(`${variable}: expected ${expected}${actual === undefined ? '' : `, got ${JSON.stringify(actual)}`}`);
-  }
-}
-
 /** What an HTTP failure is reduced to before it may be logged: no cookies,
  *  no crumb, no headers, at most a short body excerpt. */
 export interface SafeHttpDetails {

@@ -1,7 +1,8 @@
 import { dynamoClient, kinesisClient } from '../shared/aws';
 import { createLogger } from '../shared/logger';
 import { loadProducerConfig } from './config';
-import { ConfigError, errorForLog } from './errors';
+import { ConfigError } from '../shared/config-util';
+import { errorForLog } from './errors';
 import { KinesisWriter } from './kinesis-writer';
 import { LeaseManager } from './leases';
 import { ProducerMetrics } from './metrics';

@@ -4,12 +4,14 @@
  * a message an operator can act on.
  */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
+  /** Message: `<variable>: expected <expected>[, got <actual as JSON>]`. */
   constructor(
     readonly variable: string,
-    message: string,
+    readonly expected: string,
+    readonly actual?: unknown,
   ) {
-    super(`${variable}: ${message}`);
+    super(`${variable}: expected ${expected}${actual === undefined ? '' : `, got ${JSON.stringify(actual)}`}`);
   }
 }
 
@@ -19,7 +21,7 @@ export function str(env: Env, name: string, def?: string): string {
   const v = env[name];
   if (v === undefined || v.trim() === '') {
     if (def !== undefined) return def;
-    throw new ConfigError(name, 'is required but not set');
+    throw new ConfigError(name, 'a value (it is required and not set)');
   }
   return v.trim();
 }
@@ -32,9 +34,9 @@ export function optStr(env: Env, name: string): string | undefined {
 export function int(env: Env, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = optStr(env, name);
   if (v === undefined) return def;
-  if (!/^-?\d+$/.test(v)) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(v)}`);
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(name, 'an integer', v);
   const n = Number(v);
-  if (n < min || n > max) throw new ConfigError(name, `expected an integer in [${min}, ${max}], got ${n}`);
+  if (n < min || n > max) throw new ConfigError(name, `an integer in [${min}, ${max}]`, n);
   return n;
 }
 
@@ -42,15 +44,15 @@ export function num(env: Env, name: string, def: number, min: number, max = Numb
   const v = optStr(env, name);
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got ${JSON.stringify(v)}`);
-  if (n < min || n > max) throw new ConfigError(name, `expected a number in [${min}, ${max}], got ${n}`);
+  if (!Number.isFinite(n)) throw new ConfigError(name, 'a number', v);
+  if (n < min || n > max) throw new ConfigError(name, `a number in [${min}, ${max}]`, n);
   return n;
 }
 
 export function oneOf<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
   const v = optStr(env, name);
   if (v === undefined) return def;
-  if (!(values as readonly string[]).includes(v)) throw new ConfigError(name, `expected one of ${values.join(', ')}, got ${JSON.stringify(v)}`);
+  if (!(values as readonly string[]).includes(v)) throw new ConfigError(name, `one of ${values.join(', ')}`, v);
   return v as T;
 }
 
@@ -61,7 +63,7 @@ export function url(env: Env, name: string): string | undefined {
     const u = new URL(v);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
   } catch {
-    throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(v)}`);
+    throw new ConfigError(name, 'an http(s) URL', v);
   }
   return v;
 }

@@ -1,4 +1,5 @@
 import { DEFAULTS, InfraConfigError, loadInfraConfig } from '../../../infra/config';
+import { ConfigError } from '../../../shared/config-util';
 import { resourcesOfType, synth, type Synth } from './template';
 
 const from = (ctx: Record<string, unknown>) => loadInfraConfig((k) => ctx[k]);
@@ -27,6 +28,8 @@ describe('loadInfraConfig', () => {
     [{ shards: 2, maxConsumerTasks: 3 }, /maxConsumerTasks/],
   ])('rejects %j with the key name', (ctx, key) => {
     expect(() => from(ctx)).toThrow(InfraConfigError);
+    // The project's one ConfigError: anything that reports config errors handles this one too.
+    expect(() => from(ctx)).toThrow(ConfigError);
     expect(() => from(ctx)).toThrow(key);
   });
 

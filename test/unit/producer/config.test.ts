@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProducerConfig } from '../../../producer/config';
-import { ConfigError } from '../../../producer/errors';
+import { ConfigError } from '../../../shared/config-util';
 import { ENV } from '../../../shared/env-names';
 
 const base = { [ENV.streamName]: 'ticks', [ENV.region]: 'eu-west-1', [ENV.symbols]: 'AAPL, msft,GOOG' };
