@@ -9,21 +9,19 @@
  * be acknowledged by every port: `await sink.flush()` on each TickSink, every
  * `publish`/`put` promise settled, then `StateStore.putMany`, then checkpoint.
  */
+import type { Alert as CoreAlert } from '../analytics/alerts';
 import type { EnrichedTick } from '../shared/enriched';
 
-export type AlertType = 'BUY' | 'SELL' | 'ANOMALY' | 'VOLUME_SPIKE';
+export type { AlertType } from '../analytics/alerts';
 
-/** Structurally the analytics core's alert. `id` is deterministic
- *  (hash of symbol, type and tick ts): a replay yields the same id. */
-export interface Alert {
-  readonly id: string;
-  readonly symbol: string;
-  readonly type: AlertType;
-  /** The tick's own time, epoch ms. Cooldowns are measured on it, never on the wall clock. */
-  readonly ts: number;
-  readonly price: number;
-  readonly message: string;
-}
+/**
+ * The part of the analytics core's alert that the alert ports use: `id` is
+ * deterministic (hash of symbol, type and tick ts), so a replay yields the
+ * same id; `ts` is the tick's own time, and cooldowns are measured on it,
+ * never on the wall clock. Narrower than the core's, so an adapter cannot
+ * come to depend on fields the core may change.
+ */
+export type Alert = Pick<CoreAlert, 'id' | 'symbol' | 'type' | 'ts' | 'price' | 'message'>;
 
 /** Where enriched ticks go: DynamoDB ticks/latest, Firehose, the local lake. */
 export interface TickSink {
