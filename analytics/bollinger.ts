@@ -3,7 +3,7 @@ import { assertPeriod } from './indicator';
 import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
 import { expectPeriod, readRing } from './sma';
-import { allocate } from './storage';
+import { place } from './storage';
 import { CorruptSnapshotError } from './errors';
 
 export interface BollingerBandsResult {
@@ -56,8 +56,9 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
   ) {
     assertPeriod(period, 'Bollinger');
     if (!Number.isFinite(k) || k <= 0) throw new RangeError(`Bollinger k must be a positive number, got ${k}`);
-    this.f = allocate(BollingerBands.slots(period), storage, offset, 'Bollinger');
-    this.o = storage === undefined ? 0 : offset;
+    const block = place(this, BollingerBands.slots(period), storage, offset, 'Bollinger');
+    this.f = block.f;
+    this.o = block.offset;
     this.sumAt = this.o + period;
   }
 

@@ -4,9 +4,8 @@ import type { IndicatorBase } from './indicator';
 import { assertPeriod } from './indicator';
 import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
-import { readRing } from './sma';
-import type { Block } from './storage';
-import { allocate, sharedSlab } from './storage';
+import { expectPeriod, readRing } from './sma';
+import { place } from './storage';
 
 /** Which side of the long SMA the short one is on: 1 above, -1 below, 0 not yet known. */
 export type CrossSide = -1 | 0 | 1;
@@ -57,7 +56,6 @@ export interface SmaCrossoverResult {
  * and the signals equal the analyzer's rule (`crossSide`) applied to them.
  *
  * Layout in its slots: sumShort, compShort, sumLong, compLong, ring[0..longPeriod).
- * Without caller storage its block comes from a shared slab (see storage.ts).
  */
 export class SmaCrossover implements IndicatorBase<SmaCrossoverResult, SmaCrossoverState> {
   static slots(longPeriod: number): number {
@@ -84,15 +82,9 @@ export class SmaCrossover implements IndicatorBase<SmaCrossoverResult, SmaCrosso
     if (shortPeriod >= longPeriod) throw new RangeError(`SmaCrossover short period must be below the long one, got ${shortPeriod} and ${longPeriod}`);
     if (!Number.isFinite(gapPct) || gapPct < 0) throw new RangeError(`SmaCrossover gap must be a non-negative percentage, got ${gapPct}`);
     this.gapFraction = gapPct / 100;
-    const slots = SmaCrossover.slots(longPeriod);
-    if (storage === undefined) {
-      const b: Block = sharedSlab(slots).take(this);
-      this.f = b.f;
-      this.o = b.offset;
-    } else {
-      this.f = allocate(slots, storage, offset, 'SmaCrossover');
-      this.o = offset;
-    }
+    const block = place(this, SmaCrossover.slots(longPeriod), storage, offset, 'SmaCrossover');
+    this.f = block.f;
+    this.o = block.offset;
   }
 
   get requiredInputs(): number {
@@ -186,9 +178,8 @@ export class SmaCrossover implements IndicatorBase<SmaCrossoverResult, SmaCrosso
   /** Overwrite this instance's state with a snapshot of a crossover of the same periods. */
   restoreState(state: unknown, path = 'crossover'): void {
     const o = readObject(state, path);
-    for (const [key, want] of [['shortPeriod', this.shortPeriod], ['longPeriod', this.longPeriod]] as const) {
-      if (o[key] !== want) throw new CorruptSnapshotError(`${path}.${key}`, `expected ${want}, got ${JSON.stringify(o[key])}`);
-    }
+    expectPeriod(o, path, this.shortPeriod, 'shortPeriod');
+    expectPeriod(o, path, this.longPeriod, 'longPeriod');
     const r = readRing(o, path, this.longPeriod);
     const sums = [readFinite(o, 'sumShort', path), readFinite(o, 'compShort', path), readFinite(o, 'sumLong', path), readFinite(o, 'compLong', path)];
     const side = readInt(o, 'side', path, -1, 1) as CrossSide;

@@ -3,7 +3,7 @@ import { assertPeriod } from './indicator';
 import { readFiniteOrNull, readInt, readObject } from './snapshot';
 import { CorruptSnapshotError } from './errors';
 import { expectPeriod } from './sma';
-import { allocate } from './storage';
+import { place } from './storage';
 
 export interface EmaState {
   period: number;
@@ -40,8 +40,9 @@ export class EMA implements Indicator<number, EmaState> {
   ) {
     assertPeriod(period, 'EMA');
     this.k = 2 / (period + 1);
-    this.f = allocate(EMA.slots(), storage, offset, 'EMA');
-    this.o = storage === undefined ? 0 : offset;
+    const block = place(this, EMA.slots(), storage, offset, 'EMA');
+    this.f = block.f;
+    this.o = block.offset;
   }
 
   get requiredInputs(): number {

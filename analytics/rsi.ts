@@ -3,7 +3,7 @@ import { assertPeriod } from './indicator';
 import { readFinite, readFiniteOrNull, readInt, readObject } from './snapshot';
 import { CorruptSnapshotError } from './errors';
 import { expectPeriod } from './sma';
-import { allocate } from './storage';
+import { place } from './storage';
 
 export interface RsiState {
   period: number;
@@ -40,8 +40,9 @@ export class RSI implements Indicator<number, RsiState> {
     offset = 0,
   ) {
     assertPeriod(period, 'RSI');
-    this.f = allocate(RSI.slots(), storage, offset, 'RSI');
-    this.o = storage === undefined ? 0 : offset;
+    const block = place(this, RSI.slots(), storage, offset, 'RSI');
+    this.f = block.f;
+    this.o = block.offset;
   }
 
   get requiredInputs(): number {

@@ -3,7 +3,7 @@ import type { Indicator } from './indicator';
 import { assertPeriod } from './indicator';
 import { sumError } from './numeric';
 import { readFinite, readFiniteArray, readInt, readObject } from './snapshot';
-import { allocate } from './storage';
+import { place } from './storage';
 
 export interface SmaState {
   period: number;
@@ -38,8 +38,9 @@ export class SMA implements Indicator<number, SmaState> {
     offset = 0,
   ) {
     assertPeriod(period, 'SMA');
-    this.f = allocate(SMA.slots(period), storage, offset, 'SMA');
-    this.o = storage === undefined ? 0 : offset;
+    const block = place(this, SMA.slots(period), storage, offset, 'SMA');
+    this.f = block.f;
+    this.o = block.offset;
     this.sumAt = this.o + period;
   }
 
@@ -111,8 +112,8 @@ export class SMA implements Indicator<number, SmaState> {
 }
 
 /** A snapshot of another period is not this indicator's: its slots would not even fit. */
-export function expectPeriod(o: Record<string, unknown>, path: string, period: number): void {
-  if (o.period !== period) throw new CorruptSnapshotError(`${path}.period`, `expected ${period}, got ${JSON.stringify(o.period)}`);
+export function expectPeriod(o: Record<string, unknown>, path: string, period: number, key = 'period'): void {
+  if (o[key] !== period) throw new CorruptSnapshotError(`${path}.${key}`, `expected ${period}, got ${JSON.stringify(o[key])}`);
 }
 
 /** Shared by every ring-buffer indicator: checks that `buf` and `pos` agree. */

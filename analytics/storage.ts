@@ -6,16 +6,19 @@
  * dominated by cache misses on per-symbol state, and one contiguous block
  * instead of ~40 scattered objects (V8 boxes every double field of an object
  * as its own heap number) is what makes the analysis fast. Used alone, an
- * indicator simply allocates its own slice.
+ * indicator takes a block of the shared slab for its size (see Slab).
+ *
+ * Returns the zeroed block `owner` keeps its `needed` numbers in: the
+ * caller's slice at `offset` (checked to fit), or a slab block.
  */
-export function allocate(needed: number, storage: Float64Array | undefined, offset: number, name: string): Float64Array {
-  if (storage === undefined) return new Float64Array(needed);
+export function place(owner: object, needed: number, storage: Float64Array | undefined, offset: number, name: string): Block {
+  if (storage === undefined) return sharedSlab(needed).take(owner);
   if (!Number.isInteger(offset) || offset < 0 || offset + needed > storage.length) {
     throw new RangeError(`${name} needs ${needed} slots at offset ${offset}, storage has ${storage.length}`);
   }
   // A fresh indicator starts from zeros whatever the block held before.
   storage.fill(0, offset, offset + needed);
-  return storage;
+  return { f: storage, offset };
 }
 
 /** `slots` numbers of one owner, at `offset` in the shared chunk `f`. */

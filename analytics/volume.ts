@@ -2,7 +2,7 @@ import type { Indicator } from './indicator';
 import { readInt, readObject } from './snapshot';
 import type { SmaState } from './sma';
 import { SMA } from './sma';
-import { allocate } from './storage';
+import { place } from './storage';
 
 export type VolumeRatioState = SmaState;
 
@@ -33,8 +33,9 @@ export class VolumeRatio implements Indicator<number, VolumeRatioState> {
     storage?: Float64Array,
     offset = 0,
   ) {
-    this.f = allocate(VolumeRatio.slots(period), storage, offset, 'VolumeRatio');
-    const o = storage === undefined ? 0 : offset;
+    const block = place(this, VolumeRatio.slots(period), storage, offset, 'VolumeRatio');
+    this.f = block.f;
+    const o = block.offset;
     this.sma = new SMA(period, this.f, o);
     this.out = o + SMA.slots(period);
     this.f[this.out] = Number.NaN;

@@ -1,7 +1,7 @@
 import type { IndicatorBase } from './indicator';
 import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
-import { allocate } from './storage';
+import { place } from './storage';
 
 export interface VwapState {
   /** UTC day number (epoch ms / 86,400,000) of the current session; -1 before the first tick. */
@@ -43,8 +43,9 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
   readonly requiredInputs = 1;
 
   constructor(storage?: Float64Array, offset = 0) {
-    this.f = allocate(SessionVWAP.slots(), storage, offset, 'SessionVWAP');
-    this.o = storage === undefined ? 0 : offset;
+    const block = place(this, SessionVWAP.slots(), storage, offset, 'SessionVWAP');
+    this.f = block.f;
+    this.o = block.offset;
   }
 
   get isStable(): boolean {

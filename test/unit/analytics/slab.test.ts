@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Slab } from '../../../analytics/storage';
+import { EMA, SMA } from '../../../analytics';
+import { Slab, sharedSlab } from '../../../analytics/storage';
 
 describe('Slab', () => {
   it('hands out distinct, zeroed blocks, several to a chunk', () => {
@@ -18,6 +19,21 @@ describe('Slab', () => {
     });
     // Each block still holds only its own owner's numbers: none overlapped.
     blocks.forEach((b, i) => expect(Array.from(b.f.subarray(b.offset, b.offset + 24)).every((x) => x === i + 1)).toBe(true));
+  });
+
+  it('standalone indicators take neighbouring blocks of one slab and stay independent', () => {
+    const a = new SMA(7);
+    const b = new SMA(7);
+    const e = new EMA(3);
+    expect(sharedSlab(SMA.slots(7)).stats.chunks).toBe(1);
+    const xs = [5, 6, 7, 8, 9, 10, 11, 12];
+    const fromA = xs.map((x) => a.update(x));
+    const fromB = xs.map((x) => b.update(100 - x));
+    xs.forEach((x) => e.update(x));
+    expect(fromA.slice(6)).toEqual([8, 9]);
+    expect(fromB.slice(6)).toEqual([92, 91]);
+    expect(a.getState().buf).toHaveLength(7);
+    expect(b.getState().buf.every((x) => x > 80)).toBe(true);
   });
 
   it('rejects a nonsense block size', () => {
