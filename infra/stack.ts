@@ -91,6 +91,44 @@ const DDB_DATA_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'd
 /** What a principal needs on the CMK to use a DynamoDB table, SQS queue or SNS topic encrypted with it. */
 const KMS_USE_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'] as const;
 
+/** What differs between the producer's and the consumer's Fargate task. */
+interface TaskSpec {
+  /** Construct-id prefix ("Producer" -> ProducerLogs, ProducerTask, ProducerLinux) and, lower-cased, the container name and log stream prefix. */
+  readonly id: string;
+  readonly dockerfile: string;
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  readonly environment: Record<string, string>;
+  readonly stopTimeout: Duration;
+  readonly contextDir: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * A one-container x86 Fargate task with its own log group. NON_BLOCKING
+ * logging: if CloudWatch Logs stalls, drop log lines rather than block the
+ * process's stderr (for the consumer: the shard and its checkpoint). An init
+ * process reaps child processes (the consumer's JVM spawns one node process
+ * per shard) and forwards signals, so SIGTERM reaches the app.
+ */
+function fargateTask(scope: Construct, t: TaskSpec): { task: ecs.FargateTaskDefinition; logGroup: logs.LogGroup } {
+  const name = t.id.toLowerCase();
+  const logGroup = new logs.LogGroup(scope, `${t.id}Logs`, { retention: t.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+  const task = new ecs.FargateTaskDefinition(scope, `${t.id}Task`, {
+    cpu: t.cpu,
+    memoryLimitMiB: t.memoryLimitMiB,
+    runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+  });
+  task.addContainer(name, {
+    image: ecs.ContainerImage.fromAsset(t.contextDir, { file: t.dockerfile, platform: Platform.LINUX_AMD64 }),
+    logging: ecs.LogDrivers.awsLogs({ streamPrefix: name, logGroup, mode: ecs.AwsLogDriverMode.NON_BLOCKING, maxBufferSize: Size.mebibytes(25) }),
+    environment: t.environment,
+    stopTimeout: t.stopTimeout,
+    linuxParameters: new ecs.LinuxParameters(scope, `${t.id}Linux`, { initProcessEnabled: true }),
+  });
+  return { task, logGroup };
+}
+
 export class TickstreamStack extends Stack {
   readonly stream: kinesis.Stream;
   readonly tables: Readonly<Record<'ticks' | 'latest' | 'state' | 'alerts' | 'producerLeases', dynamodb.Table>>;
@@ -454,15 +492,11 @@ export class TickstreamStack extends Stack {
     };
 
     // producer
-    const producerLogs = new logs.LogGroup(this, 'ProducerLogs', { retention: cfg.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
-    const producerTask = new ecs.FargateTaskDefinition(this, 'ProducerTask', {
+    const { task: producerTask, logGroup: producerLogs } = fargateTask(this, {
+      id: 'Producer',
+      dockerfile: 'Dockerfile.producer',
       cpu: 256,
       memoryLimitMiB: 512,
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
-    });
-    producerTask.addContainer('producer', {
-      image: ecs.ContainerImage.fromAsset(contextDir, { file: 'Dockerfile.producer', platform: Platform.LINUX_AMD64 }),
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'producer', logGroup: producerLogs, mode: ecs.AwsLogDriverMode.NON_BLOCKING, maxBufferSize: Size.mebibytes(25) }),
       environment: {
         ...commonEnv,
         [ENV.symbols]: cfg.symbols.join(','),
@@ -471,7 +505,8 @@ export class TickstreamStack extends Stack {
         [ENV.producerLeaseTable]: this.tables.producerLeases.tableName,
       },
       stopTimeout: Duration.seconds(30),
-      linuxParameters: new ecs.LinuxParameters(this, 'ProducerLinux', { initProcessEnabled: true }),
+      contextDir,
+      logRetention: cfg.logRetentionDays,
     });
     // Exactly the SDK calls producer/ makes (PutRecords; leases: Scan to see
     // the groups, conditional UpdateItem to take, renew and release them).
@@ -492,18 +527,12 @@ export class TickstreamStack extends Stack {
     });
 
     // consumer
-    const consumerLogs = new logs.LogGroup(this, 'ConsumerLogs', { retention: cfg.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
-    const consumerTask = new ecs.FargateTaskDefinition(this, 'ConsumerTask', {
+    const { task: consumerTask, logGroup: consumerLogs } = fargateTask(this, {
+      id: 'Consumer',
+      dockerfile: 'Dockerfile.consumer',
       // A JVM (the MultiLangDaemon) plus one Node process per leased shard.
       cpu: 1024,
       memoryLimitMiB: 2048,
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
-    });
-    consumerTask.addContainer('consumer', {
-      image: ecs.ContainerImage.fromAsset(contextDir, { file: 'Dockerfile.consumer', platform: Platform.LINUX_AMD64 }),
-      // NON_BLOCKING: if CloudWatch Logs stalls, drop log lines rather than
-      // block the processors' stderr and with it the shard and its checkpoint.
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'consumer', logGroup: consumerLogs, mode: ecs.AwsLogDriverMode.NON_BLOCKING, maxBufferSize: Size.mebibytes(25) }),
       environment: {
         ...commonEnv,
         [ENV.appName]: cfg.appName,
@@ -523,8 +552,8 @@ export class TickstreamStack extends Stack {
       // flushes its sinks, writes its symbols' state and checkpoints. 120 s is
       // Fargate's maximum; the KCL's graceful shutdown must finish inside it.
       stopTimeout: Duration.seconds(CONSUMER_STOP_TIMEOUT_SECONDS),
-      // An init process reaps the per-shard node processes the JVM spawns and forwards signals.
-      linuxParameters: new ecs.LinuxParameters(this, 'ConsumerLinux', { initProcessEnabled: true }),
+      contextDir,
+      logRetention: cfg.logRetentionDays,
     });
     const consumerRole = consumerTask.taskRole;
     allow(consumerRole, KCL_KINESIS_ACTIONS, [this.stream.streamArn]);
