@@ -73,12 +73,33 @@ export interface AlertPublisher {
   publish(alert: Alert): Promise<PublishResult>;
 }
 
+/**
+ * What was dead-lettered:
+ * - `record`: the record's bytes could not be decoded or validated; `data_base64` is the record as read.
+ * - `tick`: one tick of a valid record could not be analysed (the core threw); `data_base64` is that tick's JSON.
+ * - `row`: a sink refused the enriched row for good (a value it cannot store); `data_base64` is the tick's
+ *   JSON and `row` the enriched row, so a redrive can store exactly the row that was computed then.
+ * - `crash`: the record killed the record processor on every attempt (crash-loop quarantine).
+ */
+export type DeadLetterKind = 'record' | 'tick' | 'row' | 'crash';
+
 export interface DeadLetter {
-  /** The record's raw bytes, base64, exactly as read from the stream. */
+  /** Stable id `<shard_id>/<sequence_number>[/<tick index>]`: a replay dead-letters under the same id. */
+  id: string;
+  kind: DeadLetterKind;
+  /** The bytes to redrive, base64: the raw record (`record`, `crash`) or one tick's JSON (`tick`, `row`). */
   data_base64: string;
+  /** The record's partition key (the symbol): a redrive puts it back on the same key. */
+  partition_key: string;
   shard_id: string;
   sequence_number: string;
   reason: string;
+  /** `row` only: the enriched row a sink refused. */
+  row?: EnrichedTick;
+  /** `row` only: the sinks that had already stored the row when another refused it (progress wins). */
+  held_by?: string[];
+  /** `tick` only: the stack of the error the core threw, for the bug report. */
+  stack?: string;
   /** ISO-8601 time the record was dead-lettered. */
   at: string;
 }

@@ -262,7 +262,7 @@ export class ShardProcessor {
   private async deadLetter(rec: KclRecord, reason: string): Promise<void> {
     this.log.warn('dead letter', { sequenceNumber: rec.sequenceNumber, reason: reason.slice(0, 300) });
     await this.untilDone('dead letter', () =>
-      this.deps.dlq.put({ data_base64: rec.data, shard_id: this.shardId, sequence_number: rec.sequenceNumber, reason, at: new Date(this.now()).toISOString() }),
+      this.deps.dlq.put({ id: `${this.shardId}/${rec.sequenceNumber}`, kind: 'record', data_base64: rec.data, partition_key: rec.partitionKey, shard_id: this.shardId, sequence_number: rec.sequenceNumber, reason, at: new Date(this.now()).toISOString() }),
     );
   }
 

@@ -104,3 +104,16 @@ export function duckdbType(t: ColumnType): string {
       return 'TIMESTAMP';
   }
 }
+
+/**
+ * A redriven row: `{"v":1,"rows":[row]}` on the stream, keyed by the row's
+ * symbol. `npm run dlq -- redrive` puts one for a dead letter of kind `row`
+ * (a sink refused a computed row): the consumer stores the row as computed
+ * then, without touching the symbol's indicator state, which has moved on.
+ * Every sink write is idempotent, so sinks that already hold it are unchanged.
+ */
+export const ROW_REDRIVE_PREFIX = '{"v":1,"rows":[';
+
+export function encodeRowRedrive(row: EnrichedTick): Buffer {
+  return Buffer.from(`${ROW_REDRIVE_PREFIX}${JSON.stringify(row)}]}`);
+}

@@ -40,10 +40,15 @@ export function alert(overrides: Partial<Alert> = {}): Alert {
 }
 
 export function deadLetter(overrides: Partial<DeadLetter> = {}): DeadLetter {
+  const shard = overrides.shard_id ?? 'shardId-000000000001';
+  const seq = overrides.sequence_number ?? '49590338271490256608559692538361571095921575989136588898';
   return {
+    id: `${shard}/${seq}`,
+    kind: 'record',
     data_base64: Buffer.from('{"v":1,"symbol":').toString('base64'),
-    shard_id: 'shardId-000000000001',
-    sequence_number: '49590338271490256608559692538361571095921575989136588898',
+    partition_key: 'AAPL',
+    shard_id: shard,
+    sequence_number: seq,
     reason: 'invalid JSON: Unexpected end of JSON input',
     at: '2024-03-01T15:00:00.000Z',
     ...overrides,
