@@ -1,6 +1,6 @@
 import type { Tick } from '../shared/tick';
 import type { EnrichedTick, Signal } from '../shared/enriched';
-import { dtOf } from '../shared/enriched';
+import { dtOf, storable } from '../shared/enriched';
 import type { Alert, AlertType } from './alerts';
 import { alertId, alertMessage } from './alerts';
 import type { AnalysisConfig } from './config';
@@ -189,17 +189,19 @@ export class SymbolAnalyzer {
       price,
       volume,
       previous_close: previousClose,
+      // Bounded ticks keep change_pct finite and storable (shared/tick.ts);
+      // the computed columns are nulled if they ever are not (storable()).
       change_pct: changePct,
-      tick_change_pct: tickChangePct,
-      sma5,
-      sma20,
-      ema12,
-      rsi14,
-      bb_upper: bbUpper,
-      bb_lower: bbLower,
-      vwap,
-      volume_avg: volumeAvg,
-      volume_ratio: volumeRatio,
+      tick_change_pct: storable(tickChangePct),
+      sma5: storable(sma5),
+      sma20: storable(sma20),
+      ema12: storable(ema12),
+      rsi14: storable(rsi14),
+      bb_upper: storable(bbUpper),
+      bb_lower: storable(bbLower),
+      vwap: storable(vwap),
+      volume_avg: storable(volumeAvg),
+      volume_ratio: storable(volumeRatio),
       signal,
       anomaly,
       volume_spike: volumeSpike,

@@ -41,6 +41,7 @@ import type { Construct } from 'constructs';
 import { glueColumns, PARTITION_COLUMN } from '../shared/enriched';
 import { ENV } from '../shared/env-names';
 import { TABLE_KEYS, kclTableDefs, type TableKind } from '../shared/tables';
+import { TICK_BOUNDS } from '../shared/tick';
 import { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICES, type MetricName, type ServiceName } from '../shared/metrics';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, renderQuery } from '../shared/queries';
 import type { InfraConfig } from './config';
@@ -61,8 +62,15 @@ export const FIREHOSE_BUFFER_MIB = 128;
 export const FIREHOSE_BUFFER_SECONDS = 300;
 /** Fargate caps stopTimeout at 120 s; the consumer's final checkpoint must fit in it. */
 export const CONSUMER_STOP_TIMEOUT_SECONDS = 120;
-/** First day the dt projection enumerates; replayed history older than this would be invisible to Athena. */
-export const PROJECTION_START = '2020-01-01';
+/**
+ * The dt projection spans exactly the days a valid tick can have
+ * (shared/tick.ts TICK_BOUNDS), so every stored tick is visible to Athena and
+ * the consumer can store nothing Athena cannot see. A fixed end rather than
+ * NOW: a tick whose clock runs ahead would otherwise be stored but invisible
+ * until its day comes. Queries bound dt anyway (the CLI's --from/--to).
+ */
+export const PROJECTION_START = new Date(TICK_BOUNDS.tsMin).toISOString().slice(0, 10);
+export const PROJECTION_END = new Date(TICK_BOUNDS.tsMax - 86_400_000).toISOString().slice(0, 10);
 
 export interface TickstreamStackProps extends StackProps {
   readonly config: InfraConfig;
@@ -327,7 +335,7 @@ export class TickstreamStack extends Stack {
           'projection.enabled': 'true',
           'projection.dt.type': 'date',
           'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': `${PROJECTION_START},NOW`,
+          'projection.dt.range': `${PROJECTION_START},${PROJECTION_END}`,
           'projection.dt.interval': '1',
           'projection.dt.interval.unit': 'DAYS',
           'storage.location.template': `${lakeLocation}dt=\${dt}/`,

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KinesisWriter } from '../producer/kinesis-writer';
+import { ProducerMetrics } from '../producer/metrics';
 import { ReplaySource } from '../producer/sources/replay';
 import { SyntheticSource } from '../producer/sources/synthetic';
 import type { TickSource } from '../producer/sources/source';
@@ -156,9 +157,12 @@ async function run(opts: Options): Promise<number> {
   process.on('SIGTERM', onSignal);
   const timer = opts.duration !== undefined ? setTimeout(() => abort.abort(), opts.duration * 1000) : undefined;
 
+  // One set of producer counters for the source and the writer, so the
+  // summary names every tick the producer refused, wherever it was refused.
+  const producerMetrics = new ProducerMetrics();
   const source: TickSource =
     opts.source === 'replay'
-      ? new ReplaySource({ csvFiles: opts.csv, parquetFiles: opts.parquet, speed: opts.speed, loop: opts.loop, logger, ...(opts.symbol ? { symbol: opts.symbol } : {}) })
+      ? new ReplaySource({ csvFiles: opts.csv, parquetFiles: opts.parquet, speed: opts.speed, loop: opts.loop, logger, metrics: producerMetrics, ...(opts.symbol ? { symbol: opts.symbol } : {}) })
       : new SyntheticSource({
           symbols: symbolNames(opts.symbols),
           seed: opts.seed,
@@ -166,7 +170,7 @@ async function run(opts: Options): Promise<number> {
           // market time keeps pace with the wall clock (each symbol ticks rate/symbols times a second)
           tickIntervalMs: Math.max(1, Math.round((1000 * opts.symbols) / opts.rate)),
         });
-  const writer = new KinesisWriter(pipeline.stack.kinesis, { streamName: pipeline.streamName, logger });
+  const writer = new KinesisWriter(pipeline.stack.kinesis, { streamName: pipeline.streamName, logger, metrics: producerMetrics });
   let producerErrors = 0;
   const producing = (async () => {
     try {
@@ -232,6 +236,7 @@ async function run(opts: Options): Promise<number> {
     consumed: t.applied,
     dynamodb_tick_rows: rows,
     duplicates_skipped: t.duplicates,
+    producer_refused: producerMetrics.refusals(),
     dead_letters: t.deadLetters,
     signals: t.signals,
     alerts_published: t.alertsPublished,

@@ -1,6 +1,6 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../shared/logger';
-import { MAX_TICKS_PER_RECORD, encodeTick, encodeTickBatch, tickBatchSize, type Tick } from '../shared/tick';
+import { MAX_TICKS_PER_RECORD, encodeTickBatch, tickBatchSize, tickProblem, type Tick } from '../shared/tick';
 import { backoffDelay, systemClock, type BackoffPolicy, type Clock } from './clock';
 import { KinesisWriteError, RecordTooLargeError, errorForLog } from './errors';
 import { ProducerMetrics } from './metrics';
@@ -40,6 +40,9 @@ export interface WriterStats {
 }
 
 export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
+
+/** A bad input file can refuse a million ticks: the count says the rest. */
+export const REFUSALS_LOGGED_PER_REASON = 5;
 
 /** Errors where retrying the same request cannot help. */
 const FATAL_ERRORS = new Set(['ResourceNotFoundException', 'ValidationException', 'AccessDeniedException', 'InvalidArgumentException', 'KMSAccessDeniedException', 'KMSDisabledException', 'KMSNotFoundException', 'UnrecognizedClientException']);
@@ -126,7 +129,14 @@ export class KinesisWriter {
   async enqueue(ticks: readonly Tick[]): Promise<void> {
     if (this.fatal) throw this.fatal;
     for (const t of ticks) {
-      const data = encodeTick(t);
+      // The last gate before the stream: a tick the consumer would refuse is
+      // counted and named here instead of becoming a dead letter there.
+      const problem = tickProblem(t);
+      if (problem !== undefined) {
+        this.refuse(t, problem);
+        continue;
+      }
+      const data = Buffer.from(JSON.stringify(t));
       const size = data.byteLength + Buffer.byteLength(t.symbol);
       if (size > KINESIS_MAX_RECORD_BYTES) throw new RecordTooLargeError(t.symbol, size);
       let q = this.queues.get(t.symbol);
@@ -155,6 +165,13 @@ export class KinesisWriter {
   async write(ticks: readonly Tick[]): Promise<void> {
     await this.enqueue(ticks);
     await this.flush();
+  }
+
+  private refuse(t: Tick, reason: string): void {
+    const n = this.metrics.refuse(reason);
+    if (n <= REFUSALS_LOGGED_PER_REASON) {
+      this.log?.warn('tick refused: the consumer could not store it', { symbol: String(t.symbol), ts: t.ts, reason, ...(n === REFUSALS_LOGGED_PER_REASON ? { note: 'further ticks refused for this reason are only counted' } : {}) });
+    }
   }
 
   private pump(): void {

@@ -79,6 +79,24 @@ type ColumnName = (typeof ENRICHED_COLUMNS)[number]['name'];
 type _SameKeys = [Exclude<ColumnName | 'dt', keyof EnrichedTick>, Exclude<keyof EnrichedTick, ColumnName | 'dt'>];
 export const _columnsMatchInterface: _SameKeys extends [never, never] ? true : never = true;
 
+/** DynamoDB's number range: magnitudes from 1e-130 to below 1e126 (38 digits). */
+export const STORABLE_MIN_MAGNITUDE = 1e-130;
+export const STORABLE_MAX_MAGNITUDE = 1e125;
+
+/**
+ * A computed column as every sink can hold it: the value, or null when it is
+ * NaN, infinite or outside DynamoDB's number range. Bounded ticks
+ * (shared/tick.ts TICK_BOUNDS) keep every column inside that range, so this
+ * is the guard for what the bounds did not foresee: a column nulled is
+ * visible in the row, while an unstorable one would make a sink refuse it.
+ * Comparisons with NaN are false, so NaN falls through to null.
+ */
+export function storable(x: number | null): number | null {
+  if (x === null || x === 0) return x;
+  const m = x < 0 ? -x : x;
+  return m >= STORABLE_MIN_MAGNITUDE && m <= STORABLE_MAX_MAGNITUDE ? x : null;
+}
+
 /** UTC date partition of an epoch-ms timestamp. */
 export function dtOf(tsMs: number): string {
   return new Date(tsMs).toISOString().slice(0, 10);

@@ -14,17 +14,52 @@ export type MarketState = (typeof MARKET_STATES)[number];
 export const TICK_SOURCES = ['yahoo', 'replay', 'synthetic'] as const;
 export type TickSource = (typeof TICK_SOURCES)[number];
 
-const finitePositive = z.number().finite().positive();
+/**
+ * Bounds of every numeric field: what every sink and formatter can hold, so a
+ * valid tick can always be stored and printed. Fixed numbers, not relative to
+ * the wall clock, so a replay decides the same way every time it runs.
+ *
+ * - Times: 2000-01-01T00:00Z (inclusive) to 2100-01-01T00:00Z (exclusive).
+ *   `Date#toISOString` works far beyond both ends (it fails past 8.64e15 ms);
+ *   the lower end is where the Glue table's `dt` partition projection starts
+ *   (infra/stack.ts reads these constants), so every stored tick is visible
+ *   to Athena. Daily bars from before 2000 are not what this pipeline is for.
+ * - Prices: 1e-9 (sub-micro-cent crypto tokens) to 1e12 (any quote currency
+ *   on Yahoo). Both ends are far inside DynamoDB's number range
+ *   (magnitudes 1e-130 to 1e125) and leave every computed column (change %,
+ *   SMAs, bands, VWAP) inside it too: the widest ratio, 1e12 / 1e-9 × 100,
+ *   is 1e23.
+ * - Volume: 0 to 1e15 units per tick (more than a day's volume of the most
+ *   traded crypto token in its smallest unit), so VWAP's running sums of
+ *   price × volume stay below 1e27 per tick.
+ */
+export const TICK_BOUNDS = {
+  tsMin: Date.UTC(2000, 0, 1),
+  /** exclusive */
+  tsMax: Date.UTC(2100, 0, 1),
+  priceMin: 1e-9,
+  priceMax: 1e12,
+  volumeMax: 1e15,
+} as const;
+
+const { tsMin, tsMax, priceMin, priceMax, volumeMax } = TICK_BOUNDS;
+const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const time = z
+  .number()
+  .int()
+  .min(tsMin, `must be at or after ${isoDay(tsMin)} (epoch ms ${tsMin})`)
+  .lt(tsMax, `must be before ${isoDay(tsMax)} (epoch ms ${tsMax})`);
+const price = z.number().min(priceMin, `must be at least ${priceMin}`).max(priceMax, `must be at most ${priceMax}`);
 
 export const TickSchema = z.strictObject({
   v: z.literal(TICK_SCHEMA_VERSION),
   symbol: z.string().regex(/^[A-Z0-9.^=-]{1,20}$/, 'symbol must be 1-20 of A-Z 0-9 . ^ = -'),
-  ts: z.number().int().positive(),
-  price: finitePositive,
-  volume: z.number().finite().nonnegative(),
-  previousClose: finitePositive,
+  ts: time,
+  price,
+  volume: z.number().min(0, 'must be at least 0').max(volumeMax, `must be at most ${volumeMax}`),
+  previousClose: price,
   source: z.enum(TICK_SOURCES),
-  producedAt: z.number().int().positive(),
+  producedAt: time,
   marketState: z.enum(MARKET_STATES).optional(),
 });
 
@@ -89,11 +124,12 @@ function fastValidTick(json: unknown): Tick | undefined {
     // A-Z 0-9 . ^ = -, as in the schema's regex
     if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 94 || c === 61 || c === 45)) return undefined;
   }
-  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts <= 0) return undefined;
-  if (typeof producedAt !== 'number' || !Number.isSafeInteger(producedAt) || producedAt <= 0) return undefined;
-  if (typeof price !== 'number' || !(price > 0 && price < Infinity)) return undefined;
-  if (typeof previousClose !== 'number' || !(previousClose > 0 && previousClose < Infinity)) return undefined;
-  if (typeof volume !== 'number' || !(volume >= 0 && volume < Infinity)) return undefined;
+  // Comparisons are false for NaN, so each range check also refuses it.
+  if (typeof ts !== 'number' || !Number.isInteger(ts) || !(ts >= tsMin && ts < tsMax)) return undefined;
+  if (typeof producedAt !== 'number' || !Number.isInteger(producedAt) || !(producedAt >= tsMin && producedAt < tsMax)) return undefined;
+  if (typeof price !== 'number' || !(price >= priceMin && price <= priceMax)) return undefined;
+  if (typeof previousClose !== 'number' || !(previousClose >= priceMin && previousClose <= priceMax)) return undefined;
+  if (typeof volume !== 'number' || !(volume >= 0 && volume <= volumeMax)) return undefined;
   if (!SOURCE_SET.has(source)) return undefined;
   if (marketState !== undefined && !MARKET_STATE_SET.has(marketState)) return undefined;
   // Strict object: with every known key present, the key count proves there is no other.
@@ -101,6 +137,21 @@ function fastValidTick(json: unknown): Tick | undefined {
   for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) keys++;
   if (keys !== REQUIRED_KEYS + (marketState === undefined ? 0 : 1)) return undefined;
   return o as Tick;
+}
+
+/** Why `ts` is outside the tick contract's time window (as tickProblem
+ *  words it), or undefined: readers of time-ordered files refuse such a row
+ *  before its time can count in their order check. */
+export function timeProblem(ts: number): string | undefined {
+  const r = time.safeParse(ts);
+  return r.success ? undefined : `ts: ${r.error.issues.map((i) => i.message).join('; ')}`;
+}
+
+/** Why a tick is invalid, as `field: message; …` (no values, so it can be a
+ *  counter key), or undefined when it is valid. */
+export function tickProblem(tick: unknown): string | undefined {
+  const r = TickSchema.safeParse(tick);
+  return r.success ? undefined : r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 /** Encode for PutRecords. Validates too: the producer must never emit what

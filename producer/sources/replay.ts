@@ -3,7 +3,8 @@ import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from '../../shared/logger';
-import { TickSchema, TICK_SCHEMA_VERSION, type Tick } from '../../shared/tick';
+import { TICK_SCHEMA_VERSION, tickProblem, timeProblem, type Tick } from '../../shared/tick';
+import { REFUSALS_LOGGED_PER_REASON } from '../kinesis-writer';
 import { systemClock, type Clock } from '../clock';
 import { ReplayFormatError } from '../errors';
 import { ProducerMetrics } from '../metrics';
@@ -115,6 +116,7 @@ export async function* readCsvBars(file: string, symbolOption: string | undefine
       const volume = Number(cells[idx.volume]);
       if (!SYMBOL_RE.test(symbol)) onBad(lineNo, `bad symbol ${JSON.stringify(symbol)}`);
       else if (ts === undefined) onBad(lineNo, `bad timestamp ${JSON.stringify(cells[idx.timestamp])}`);
+      else if (timeProblem(ts) !== undefined) onBad(lineNo, timeProblem(ts)!);
       else if (!(close > 0) || !Number.isFinite(close)) onBad(lineNo, `bad close ${JSON.stringify(cells[idx.close])}`);
       else if (!(volume >= 0) || !Number.isFinite(volume)) onBad(lineNo, `bad volume ${JSON.stringify(cells[idx.volume])}`);
       else {
@@ -258,7 +260,6 @@ export class ReplaySource implements TickSource {
   private readonly speed: number;
   private readonly batchSize: number;
   private readonly days = new Map<string, SymbolDayState>();
-  private badLogged = 0;
 
   constructor(private readonly opts: ReplaySourceOptions) {
     if ((opts.csvFiles?.length ?? 0) + (opts.parquetFiles?.length ?? 0) === 0) throw new ReplayFormatError('(none)', undefined, 'no replay input files');
@@ -273,8 +274,11 @@ export class ReplaySource implements TickSource {
   private open(): AsyncIterator<Bar>[] {
     const onBad = (file: string) => (line: number, reason: string) => {
       this.metrics.inc('replay.bad_rows');
+      // The count's key is the reason without the value ("bad timestamp"),
+      // the log line has the value and where it is.
+      const n = this.metrics.refuse(reason.replace(/\s+".*$/s, ''));
       // A broken file can have a million bad rows; the count says the rest.
-      if (this.badLogged++ < 20) this.log.warn('replay row dropped', { file, line, reason });
+      if (n <= REFUSALS_LOGGED_PER_REASON) this.log.warn('replay row refused', { file, line, reason });
     };
     return [
       ...(this.opts.csvFiles ?? []).map((f) => readCsvBars(f, this.opts.symbol, onBad(f))[Symbol.asyncIterator]()),
@@ -322,39 +326,47 @@ export class ReplaySource implements TickSource {
     }
   }
 
+  /**
+   * A bar becomes a tick, or is refused (counted by reason, the first few
+   * logged). A refused bar changes nothing: not the symbol's day, nor the
+   * close that becomes the next day's previous close, so one bad price or
+   * timestamp cannot spoil the ticks after it.
+   */
   private toTick(bar: Bar, shift: number): Tick | undefined {
     const ts = bar.ts + shift;
     const day = Math.floor(ts / DAY_MS);
-    let s = this.days.get(bar.symbol);
-    if (s === undefined) {
-      s = { day, lastClose: bar.close, previousClose: bar.open, lastTs: -Infinity };
-      this.days.set(bar.symbol, s);
-    } else if (day > s.day) {
-      s.previousClose = s.lastClose;
-      s.day = day;
-    }
-    if (ts <= s.lastTs) {
+    const s = this.days.get(bar.symbol);
+    if (s !== undefined && ts <= s.lastTs) {
       this.metrics.inc('replay.duplicate_ts');
       return undefined;
     }
-    const parsed = TickSchema.safeParse({
+    const newDay = s !== undefined && day > s.day;
+    const tick = {
       v: TICK_SCHEMA_VERSION,
       symbol: bar.symbol,
       ts,
       price: bar.close,
       volume: bar.volume,
-      previousClose: s.previousClose,
-      source: 'replay',
+      previousClose: s === undefined ? bar.open : newDay ? s.lastClose : s.previousClose,
+      source: 'replay' as const,
       producedAt: this.clock.now(),
-    });
-    if (!parsed.success) {
+    };
+    const problem = tickProblem(tick);
+    if (problem !== undefined) {
       this.metrics.inc('replay.bad_rows');
-      if (this.badLogged++ < 20) this.log.warn('replay bar dropped', { symbol: bar.symbol, ts, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      if (this.metrics.refuse(problem) <= REFUSALS_LOGGED_PER_REASON) this.log.warn('replay bar refused', { symbol: bar.symbol, ts, reason: problem });
       return undefined;
     }
-    s.lastTs = ts;
-    s.lastClose = bar.close;
+    if (s === undefined) this.days.set(bar.symbol, { day, lastClose: bar.close, previousClose: tick.previousClose, lastTs: ts });
+    else {
+      if (newDay) {
+        s.previousClose = s.lastClose;
+        s.day = day;
+      }
+      s.lastTs = ts;
+      s.lastClose = bar.close;
+    }
     this.metrics.inc('replay.ticks');
-    return parsed.data;
+    return tick;
   }
 }

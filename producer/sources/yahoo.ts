@@ -3,6 +3,7 @@ import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
 import { getCrumbClear } from 'yahoo-finance2/lib/getCrumb';
 import { z } from 'zod';
 import type { Logger } from '../../shared/logger';
+import { REFUSALS_LOGGED_PER_REASON } from '../kinesis-writer';
 import { TickSchema, TICK_SCHEMA_VERSION, type MarketState, type Tick } from '../../shared/tick';
 import { backoffDelay, systemClock, type BackoffPolicy, type Clock } from '../clock';
 import {
@@ -416,7 +417,7 @@ export class YahooSource implements TickSource {
   private drop(entry: unknown, reason: string): void {
     this.metrics.inc('yahoo.dropped');
     const symbol = typeof entry === 'object' && entry !== null && 'symbol' in entry ? String(entry.symbol) : undefined;
-    this.log.warn('quote dropped', { symbol, reason });
+    if (this.metrics.refuse(reason) <= REFUSALS_LOGGED_PER_REASON) this.log.warn('quote refused', { symbol, reason });
   }
 
   private pruneBreakers(batches: string[][]): void {

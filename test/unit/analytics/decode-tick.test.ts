@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import type { DecodeResult, Tick } from '../../../shared/tick';
-import { MARKET_STATES, TICK_SCHEMA_VERSION, TICK_SOURCES, TickSchema, decodeTick, encodeTick } from '../../../shared/tick';
+import { MARKET_STATES, TICK_BOUNDS, TICK_SCHEMA_VERSION, TICK_SOURCES, TickSchema, decodeTick, encodeTick } from '../../../shared/tick';
+
+const B = TICK_BOUNDS;
+/** The next double above / below x: the first value past a bound. */
+const up = (x: number): number => x + Math.abs(x) * Number.EPSILON;
+const down = (x: number): number => x - Math.abs(x) * Number.EPSILON;
 
 /** The decoder as it was before the fast path: zod decides everything. */
 function referenceDecode(text: string): DecodeResult {
@@ -24,12 +29,13 @@ const validTick: fc.Arbitrary<Tick> = fc.record(
   {
     v: fc.constant(TICK_SCHEMA_VERSION),
     symbol: fc.stringMatching(/^[A-Z0-9.^=-]{1,20}$/),
-    ts: fc.integer({ min: 1, max: 2 ** 45 }),
-    price: fc.double({ min: Number.MIN_VALUE, max: 1e9, noNaN: true }),
-    volume: fc.oneof(fc.double({ min: 0, max: 1e12, noNaN: true }), fc.nat()),
-    previousClose: fc.double({ min: Number.MIN_VALUE, max: 1e9, noNaN: true }),
+    // Each numeric field over its whole valid range, its ends included.
+    ts: fc.oneof(fc.integer({ min: B.tsMin, max: B.tsMax - 1 }), fc.constantFrom(B.tsMin, B.tsMax - 1)),
+    price: fc.oneof(fc.double({ min: B.priceMin, max: B.priceMax, noNaN: true }), fc.constantFrom(B.priceMin, B.priceMax)),
+    volume: fc.oneof(fc.double({ min: 0, max: B.volumeMax, noNaN: true }), fc.nat(), fc.constant(B.volumeMax)),
+    previousClose: fc.oneof(fc.double({ min: B.priceMin, max: B.priceMax, noNaN: true }), fc.constantFrom(B.priceMin, B.priceMax)),
     source: fc.constantFrom(...TICK_SOURCES),
-    producedAt: fc.integer({ min: 1, max: 2 ** 45 }),
+    producedAt: fc.integer({ min: B.tsMin, max: B.tsMax - 1 }),
     marketState: fc.constantFrom(...MARKET_STATES),
   },
   { requiredKeys: ['v', 'symbol', 'ts', 'price', 'volume', 'previousClose', 'source', 'producedAt'] },
@@ -39,6 +45,8 @@ const KEYS = ['v', 'symbol', 'ts', 'price', 'volume', 'previousClose', 'source',
 const oddValue = fc.oneof(
   fc.jsonValue(),
   fc.constantFrom(0, -1, 1.5, 2 ** 53, 2 ** 60, -0, 1e308, '', 'aapl', 'A'.repeat(21), 'A B', 'REGULAR', 'yahoo', null, true, [], {}),
+  // every bound, and the first value past it
+  fc.constantFrom(B.tsMin, B.tsMin - 1, B.tsMax - 1, B.tsMax, 8.64e15 + 1, B.priceMin, down(B.priceMin), B.priceMax, up(B.priceMax), B.volumeMax, up(B.volumeMax), 1e126, 1e-131),
 );
 
 /** A valid tick with a few keys overwritten, deleted or added: near misses find the edge cases. */
@@ -75,18 +83,51 @@ describe('decodeTick (fast path + zod)', () => {
   });
 
   it.each<[string, string]>([
-    ['an extra key', '{"v":1,"symbol":"A","ts":1,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1,"x":1}'],
-    ['a __proto__ key', '{"v":1,"symbol":"A","ts":1,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1,"__proto__":{}}'],
-    ['marketState null', '{"v":1,"symbol":"A","ts":1,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1,"marketState":null}'],
-    ['an unsafe integer ts', '{"v":1,"symbol":"A","ts":18014398509481984,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1}'],
-    ['a negative zero volume', '{"v":1,"symbol":"A","ts":1,"price":1,"volume":-0,"previousClose":1,"source":"yahoo","producedAt":1}'],
-    ['a zero price', '{"v":1,"symbol":"A","ts":1,"price":0,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1}'],
-    ['a lowercase symbol', '{"v":1,"symbol":"aapl","ts":1,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1}'],
+    ['an extra key', '{"v":1,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001,"x":1}'],
+    ['a __proto__ key', '{"v":1,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001,"__proto__":{}}'],
+    ['marketState null', '{"v":1,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001,"marketState":null}'],
+    ['an unsafe integer ts', '{"v":1,"symbol":"A","ts":18014398509481984,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001}'],
+    ['a negative zero volume', '{"v":1,"symbol":"A","ts":1700000000000,"price":1,"volume":-0,"previousClose":1,"source":"yahoo","producedAt":1700000000001}'],
+    ['a zero price', '{"v":1,"symbol":"A","ts":1700000000000,"price":0,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001}'],
+    ['a lowercase symbol', '{"v":1,"symbol":"aapl","ts":1700000000000,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001}'],
     ['an array', '[1,2]'],
     ['a version 2', '{"v":2}'],
     ['broken JSON', '{"v":1,'],
   ])('%s decodes exactly as zod says', (_name, text) => {
     expect(decodeTick(text)).toEqual(referenceDecode(text));
+  });
+
+  const at = (o: Partial<Record<keyof Tick, unknown>>): string =>
+    JSON.stringify({ v: 1, symbol: 'A', ts: 1_700_000_000_000, price: 1, volume: 0, previousClose: 1, source: 'replay', producedAt: 1_700_000_000_001, ...o });
+
+  it.each<[string, Partial<Record<keyof Tick, unknown>>]>([
+    ['ts at its lower bound', { ts: B.tsMin }],
+    ['ts just below its upper bound', { ts: B.tsMax - 1 }],
+    ['producedAt at its lower bound', { producedAt: B.tsMin }],
+    ['price at its lower bound', { price: B.priceMin }],
+    ['price at its upper bound', { price: B.priceMax }],
+    ['previousClose at both bounds', { previousClose: B.priceMin, price: B.priceMax }],
+    ['volume at its upper bound', { volume: B.volumeMax }],
+  ])('accepts %s', (_name, o) => {
+    expect(decodeTick(at(o))).toMatchObject({ ok: true });
+    expect(decodeTick(at(o))).toEqual(referenceDecode(at(o)));
+  });
+
+  it.each<[string, Partial<Record<keyof Tick, unknown>>, RegExp]>([
+    ['ts just before 2000-01-01', { ts: B.tsMin - 1 }, /^invalid tick: ts: must be at or after 2000-01-01/],
+    ['ts at 2100-01-01', { ts: B.tsMax }, /^invalid tick: ts: must be before 2100-01-01/],
+    ['ts past what Date can print', { ts: 8.64e15 + 1 }, /^invalid tick: ts: must be before 2100-01-01/],
+    ['producedAt at 2100-01-01', { producedAt: B.tsMax }, /^invalid tick: producedAt: must be before/],
+    ['price just below its lower bound', { price: down(B.priceMin) }, /^invalid tick: price: must be at least 1e-9/],
+    ['price just above its upper bound', { price: up(B.priceMax) }, /^invalid tick: price: must be at most 1000000000000/],
+    ['price beyond DynamoDB (1e130)', { price: 1e130 }, /^invalid tick: price: must be at most/],
+    ['previousClose below DynamoDB (1e-131)', { previousClose: 1e-131 }, /^invalid tick: previousClose: must be at least/],
+    ['volume just above its upper bound', { volume: up(B.volumeMax) }, /^invalid tick: volume: must be at most 1000000000000000/],
+    ['negative volume', { volume: -1 }, /^invalid tick: volume: must be at least 0/],
+  ])('refuses %s, naming the field and the bound', (_name, o, reason) => {
+    const r = decodeTick(at(o));
+    expect(r).toEqual(referenceDecode(at(o)));
+    expect(r.ok ? 'accepted' : r.reason).toMatch(reason);
   });
 
   it('never throws and rejects oversized payloads before parsing', () => {

@@ -1,6 +1,8 @@
 import { MAX_TICKS_PER_RECORD, decodeRecord, encodeTick, encodeTickBatch, tickBatchSize, type Tick } from '../../../shared/tick';
 
-const t = (symbol: string, i: number): Tick => ({ v: 1, symbol, ts: 1_000 + i, price: 10 + i, volume: 5, previousClose: 10, source: 'replay', producedAt: 1 });
+/** inside the tick contract's time window */
+const T0 = Date.UTC(2024, 0, 2);
+const t = (symbol: string, i: number): Tick => ({ v: 1, symbol, ts: T0 + i, price: 10 + i, volume: 5, previousClose: 10, source: 'replay', producedAt: T0 });
 
 describe('decodeRecord', () => {
   it('decodes a single tick as a list of one', () => {

@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { glueColumns } from '../../../shared/enriched';
+import { TICK_BOUNDS } from '../../../shared/tick';
 import { ENV } from '../../../shared/env-names';
 import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { NAMED_QUERY_NAMES } from '../../../shared/queries';
@@ -233,6 +234,13 @@ describe('Glue table and Athena', () => {
       'projection.dt.format': 'yyyy-MM-dd',
       'projection.dt.interval.unit': 'DAYS',
     });
+  });
+
+  test('the dt projection spans exactly the days a valid tick can have, so every stored tick is visible', () => {
+    const range = String((tableInput().Parameters as Json)['projection.dt.range']);
+    expect(range).toBe('2000-01-01,2099-12-31');
+    const [from, to] = range.split(',') as [string, string];
+    expect({ from: Date.parse(`${from}T00:00:00Z`), toEnd: Date.parse(`${to}T00:00:00Z`) + 86_400_000 }).toEqual({ from: TICK_BOUNDS.tsMin, toEnd: TICK_BOUNDS.tsMax });
     expect(arnText((tableInput().Parameters as Json)['storage.location.template'])).toMatch(/\/ticks\/dt=\$\{dt\}\/$/);
   });
 

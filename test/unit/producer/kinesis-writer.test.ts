@@ -4,8 +4,10 @@ import { KinesisWriteError } from '../../../producer/errors';
 import { decodeRecord, type Tick } from '../../../shared/tick';
 import { captureLogs } from './helpers';
 
-function tick(symbol: string, ts: number): Tick {
-  return { v: 1, symbol, ts, price: 10 + (ts % 7), volume: 100, previousClose: 10, source: 'synthetic', producedAt: ts };
+/** Ticks live in the tick contract's time window (shared/tick.ts TICK_BOUNDS). */
+const T0 = Date.UTC(2024, 0, 2);
+function tick(symbol: string, i: number): Tick {
+  return { v: 1, symbol, ts: T0 + i, price: 10 + (i % 7), volume: 100, previousClose: 10, source: 'synthetic', producedAt: T0 + i };
 }
 
 function ticks(symbols: number, perSymbol: number): Tick[] {
@@ -47,7 +49,7 @@ class FakeKinesis {
           const list = this.stored.get(key) ?? [];
           for (const t of decoded.ticks) {
             if (t.symbol !== key) throw new Error(`record under key ${key} holds a tick of ${t.symbol}`);
-            list.push(t.ts);
+            list.push(t.ts - T0);
           }
           this.stored.set(key, list);
           return { SequenceNumber: String(++this.seq), ShardId: 'shardId-000000000000' };
@@ -79,6 +81,23 @@ describe('KinesisWriter', () => {
     expectExactlyOnceInOrder(k, 700, 3);
     expect(Math.max(...k.calls)).toBeLessThanOrEqual(500);
     expect(w.stats).toMatchObject({ recordsSent: 2100, retriedRecords: 0, failedRecords: 0 });
+  });
+
+  it('refuses ticks the consumer could not store, counts them by reason, and sends the rest', async () => {
+    const k = new FakeKinesis();
+    const w = writer(k);
+    const good = ticks(3, 2);
+    const bad: Tick[] = [
+      { ...tick('S0', 100), price: 1e130 },
+      { ...tick('S1', 100), ts: 9e15 },
+      { ...tick('S2', 100), price: 2e12 },
+    ];
+    await w.write([...good.slice(0, 3), ...bad, ...good.slice(3)]);
+    expect(w.stats.recordsSent).toBe(6);
+    expect(w.metrics.refusals()).toEqual({
+      total: 3,
+      byReason: { 'price: must be at most 1000000000000': 2, 'ts: must be before 2100-01-01 (epoch ms 4102444800000)': 1 },
+    });
   });
 
   it('respects the byte limit per call', async () => {

@@ -5,6 +5,8 @@ import { runProducer } from '../../../producer/pipeline';
 import type { TickSource } from '../../../producer/sources/source';
 import type { Tick } from '../../../shared/tick';
 import { captureLogs, flushLogs } from './helpers';
+/** inside the tick contract's time window (shared/tick.ts TICK_BOUNDS) */
+const T0 = Date.UTC(2024, 0, 2);
 
 function slowKinesis(delayMs: number): { client: KinesisClient; stored: () => number } {
   let stored = 0;
@@ -30,7 +32,7 @@ const endless: TickSource = {
   name: 'synthetic',
   async *ticks(signal) {
     for (let k = 1; !signal.aborted; k++) {
-      yield Array.from({ length: 100 }, (_, s): Tick => ({ v: 1, symbol: `S${s}`, ts: k, price: 1, volume: 1, previousClose: 1, source: 'synthetic', producedAt: k }));
+      yield Array.from({ length: 100 }, (_, s): Tick => ({ v: 1, symbol: `S${s}`, ts: T0 + k, price: 1, volume: 1, previousClose: 1, source: 'synthetic', producedAt: T0 + k }));
       await new Promise((r) => setTimeout(r, 1));
     }
   },

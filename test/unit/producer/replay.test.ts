@@ -51,6 +51,37 @@ describe('parseTimestamp', () => {
 });
 
 describe('ReplaySource', () => {
+  it('refuses bars beyond the tick bounds without letting them spoil the ticks after them', async () => {
+    const file = csv('MIX.csv', [
+      '2024-01-02 14:30:00,100,101,99,100.5,1000',
+      // a close no store can hold: it must not become the next day's previous close
+      '2024-01-02 14:31:00,100,101,99,1e130,1000',
+      '2024-01-02 14:32:00,100.5,102,100,101,1200',
+      // past the last date JavaScript can print: it must not move the symbol's day
+      '9000000000000000,101,102,100,101.5,10',
+      '2024-01-03 14:30:00,101,103,100,102,900',
+      'not-a-time,101,103,100,102,900',
+      '2024-01-03 14:31:00,102,103,101,103,2e15',
+      '2024-01-03 14:32:00,102,103,101,103.5,800',
+    ]);
+    const { ticks, source } = await collect({ csvFiles: [file] });
+    expect(ticks.map(brief)).toEqual([
+      'MIX@2024-01-02T14:30:00.000Z=100.5/100',
+      'MIX@2024-01-02T14:32:00.000Z=101/100',
+      'MIX@2024-01-03T14:30:00.000Z=102/101',
+      'MIX@2024-01-03T14:32:00.000Z=103.5/101',
+    ]);
+    expect(source.metrics.refusals()).toEqual({
+      total: 4,
+      byReason: {
+        'price: must be at most 1000000000000': 1,
+        'ts: must be before 2100-01-01 (epoch ms 4102444800000)': 1,
+        'bad timestamp': 1,
+        'volume: must be at most 1000000000000000': 1,
+      },
+    });
+  });
+
   it('merges single-symbol files in time order with previousClose from the previous date', async () => {
     const aapl = csv('AAPL.csv', [
       '2024-01-02 14:30:00,100,101,99,100.5,1000',

@@ -233,8 +233,9 @@ describe('YahooSource', () => {
     const ticks = await h.source.poll(h.signal);
     expect(ticks.map((t) => t.symbol)).toEqual(['AAPL']);
     expect(h.source.metrics.get('yahoo.dropped')).toBe(2);
+    expect(h.source.metrics.refusals().total).toBe(2);
     await flushLogs();
-    const dropped = h.logs.lines().filter((l) => l.message === 'quote dropped');
+    const dropped = h.logs.lines().filter((l) => l.message === 'quote refused');
     expect(dropped.map((l) => l.symbol)).toEqual(['MSFT', 'bad symbol']);
     expect(dropped.every((l) => typeof l.reason === 'string' && l.reason.length > 0)).toBe(true);
   });
