@@ -8,9 +8,12 @@
  * normal result ('duplicate', a stale snapshot, a latest item left alone).
  */
 export class ConsumerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The adapter knows this can never be written as it is (shared/error-class.ts: `item`). */
+  readonly permanent: boolean;
+  constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
     super(message, options);
     this.name = new.target.name;
+    this.permanent = options?.permanent ?? false;
   }
 }
 
@@ -23,7 +26,7 @@ export class SinkWriteError extends ConsumerError {
   constructor(
     readonly sink: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; permanent?: boolean },
   ) {
     super(`${sink}: ${message}`, options);
   }
