@@ -21,6 +21,12 @@ export interface ConsumerConfig {
   /** EMF metrics line period */
   metricsIntervalMs: number;
   analysis: AnalysisConfig;
+  /** Restarts at one checkpoint before the shard is quarantined (record by record). */
+  quarantineAfter: number;
+  /** Set by the launcher: a configuration stop writes its line here. */
+  stopFile: string | undefined;
+  /** Tests only (fault injection): a record holding this string kills the processor. */
+  faultCrashMarker: string | undefined;
   local: { dataDir: string; statusPort: number | undefined; lakeFlushMs: number } | undefined;
   aws: { alertTopicArn: string; deadLetterQueueUrl: string; firehoseStream: string } | undefined;
 }
@@ -48,6 +54,9 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
     alertCooldownMs: int(env, ENV.alertCooldownMs, 60_000, 0),
     metricsIntervalMs: int(env, ENV.metricsIntervalMs, 60_000, 1000),
     analysis: analysisConfig(),
+    quarantineAfter: int(env, ENV.quarantineAfter, 3, 1, 100),
+    stopFile: optStr(env, ENV.stopFile),
+    faultCrashMarker: optStr(env, ENV.faultCrashMarker),
     local:
       mode === 'local'
         ? {

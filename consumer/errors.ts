@@ -7,6 +7,9 @@
  * error here: it means "already applied" and each adapter turns it into a
  * normal result ('duplicate', a stale snapshot, a latest item left alone).
  */
+/** sysexits.h EX_CONFIG: the exit code of every configuration stop. */
+export const EXIT_CONFIG = 78;
+
 export class ConsumerError extends Error {
   /** The adapter knows this can never be written as it is (shared/error-class.ts: `item`). */
   readonly permanent: boolean;
@@ -85,4 +88,35 @@ export function describeError(err: unknown): string {
     return `${err.name}${status ? ` (HTTP ${status})` : ''}: ${err.message.slice(0, 300)}`;
   }
   return String(err).slice(0, 300);
+}
+
+/**
+ * The deployment is wrong (shared/error-class.ts `config`): a table, topic or
+ * queue that does not exist, a permission the role lacks. No item and no
+ * wait fixes it, so the worker stops with this one line instead of retrying
+ * forever; the message names the resource and what to check.
+ */
+export class ConfigurationStopError extends ConsumerError {
+  constructor(
+    readonly what: string,
+    readonly code: string,
+    readonly hint: string,
+    cause: unknown,
+  ) {
+    super(`configuration error during ${what}: ${describeErrorChain(cause)} — ${hint}`, { cause });
+  }
+}
+
+/**
+ * describeError, plus the innermost cause when the outer message does not
+ * already carry it: a dead letter's reason and a stop line must name what
+ * the service said (ValidationException: Number overflow…), not only our
+ * wrapper around it.
+ */
+export function describeErrorChain(err: unknown): string {
+  const outer = describeError(err);
+  let inner: unknown = err;
+  for (let i = 0; i < 8 && inner instanceof Error && inner.cause !== undefined; i++) inner = inner.cause;
+  if (inner === err || !(inner instanceof Error)) return outer;
+  return outer.includes(inner.message.slice(0, 60)) ? outer : `${outer} (${describeError(inner)})`;
 }

@@ -5,8 +5,10 @@
 import { takeProtocolStdout } from './stdout-guard';
 const protocolOut = takeProtocolStdout();
 
+import fs from 'node:fs';
 import kcl from 'aws-kcl';
 import { ConfigError } from '../shared/config-util';
+import { EXIT_CONFIG } from './errors';
 import { createLogger } from '../shared/logger';
 import { loadConsumerConfig, type ConsumerConfig } from './config';
 import { kclRecordProcessor } from './kcl/record-processor';
@@ -22,7 +24,7 @@ function main(): void {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tickstream consumer: invalid configuration: ${err.message}\n`);
-      process.exit(78); // EX_CONFIG
+      process.exit(EXIT_CONFIG);
     }
     throw err;
   }
@@ -40,25 +42,53 @@ function main(): void {
   const processor = kclRecordProcessor(
     (shardId) => {
       ports = buildPorts(cfg, shardId, logger.child({ shardId }), process.stderr);
+      status?.started(shardId);
       return new ShardProcessor({
         ...ports,
         logger,
         analysis: cfg.analysis,
         checkpointEveryRecords: cfg.checkpointEveryRecords,
         checkpointEveryMs: cfg.checkpointEveryMs,
+        quarantineAfter: cfg.quarantineAfter,
+        ...(cfg.faultCrashMarker !== undefined ? { crashMarker: cfg.faultCrashMarker } : {}),
         onBatch: (s) => {
           metrics.record(s);
           status?.record(s);
+        },
+        onEvent: (e) => {
+          metrics.event(e);
+          status?.event(e);
         },
       });
     },
     logger,
     () => {
-      metrics.error();
+      metrics.event({ kind: 'error', what: 'record processor', code: 'fatal' });
+      status?.event({ kind: 'error', what: 'record processor', code: 'fatal' });
       emit();
       status?.close();
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 100);
+    },
+    (err, proc) => {
+      // One line an operator can act on, then the launcher stops the worker
+      // (consumer/daemon.ts, npm start) instead of restarting it into the
+      // same error. The exit code says why: 78 is EX_CONFIG.
+      logger.error('configuration error: stopping this worker', { error: err.message, code: err.code, hint: err.hint, during: err.what });
+      if (cfg.stopFile !== undefined) {
+        try {
+          fs.writeFileSync(cfg.stopFile, `${err.message}\n`);
+        } catch {
+          /* the log line above says it too */
+        }
+      }
+      status?.event({ kind: 'error', what: 'configuration', code: err.code });
+      emit();
+      void (proc?.configurationStopped() ?? Promise.resolve()).finally(() => {
+        status?.close();
+        process.exitCode = EXIT_CONFIG;
+        setTimeout(() => process.exit(EXIT_CONFIG), 100);
+      });
     },
   );
   process.on('exit', () => status?.close());

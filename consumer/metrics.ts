@@ -1,5 +1,5 @@
 import { emfLine, METRIC, SERVICES, type EmfObject } from '../shared/metrics';
-import type { BatchStats } from './shard-processor';
+import type { BatchStats, ProcessorEvent } from './shard-processor';
 
 /**
  * Per-process consumer counters, emitted as one Embedded Metric Format line
@@ -13,14 +13,12 @@ export class ConsumerMetrics {
   private maxBehind: number | undefined;
 
   private static zero() {
-    return { processed: 0, duplicates: 0, deadLetters: 0, errors: 0, signals: 0, alerts: 0 };
+    return { processed: 0, duplicates: 0, deadLetters: 0, errors: 0, retries: 0, signals: 0, alerts: 0 };
   }
 
   record(s: BatchStats): void {
     this.c.processed += s.applied;
     this.c.duplicates += s.duplicates;
-    this.c.deadLetters += s.deadLetters;
-    this.c.errors += s.sinkRetries;
     this.c.signals += s.signals;
     this.c.alerts += s.alertsPublished;
     for (const l of s.latenciesMs) this.latencySum += l;
@@ -28,8 +26,15 @@ export class ConsumerMetrics {
     if (s.millisBehindLatest !== undefined) this.maxBehind = Math.max(this.maxBehind ?? 0, s.millisBehindLatest);
   }
 
-  error(): void {
-    this.c.errors++;
+  /**
+   * Errors, retries and dead letters count when they happen, not when the
+   * batch completes: a batch that retries forever still raises
+   * ConsumerErrors (once per failing operation) and SinkRetries (each retry).
+   */
+  event(e: ProcessorEvent): void {
+    if (e.kind === 'error') this.c.errors++;
+    else if (e.kind === 'retry') this.c.retries++;
+    else this.c.deadLetters++;
   }
 
   /** The EMF object for the interval since the last call, and a reset. */
@@ -40,6 +45,7 @@ export class ConsumerMetrics {
         [METRIC.duplicatesSkipped]: this.c.duplicates,
         [METRIC.deadLetters]: this.c.deadLetters,
         [METRIC.consumerErrors]: this.c.errors,
+        [METRIC.sinkRetries]: this.c.retries,
         [METRIC.signals]: this.c.signals,
         [METRIC.alertsPublished]: this.c.alerts,
         ...(this.latencyCount > 0 ? { [METRIC.endToEndLatencyMs]: this.latencySum / this.latencyCount } : {}),

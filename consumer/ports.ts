@@ -108,3 +108,28 @@ export interface DeadLetterQueue {
   /** Resolves once the dead letter is durably stored. */
   put(letter: DeadLetter): Promise<void>;
 }
+
+/**
+ * Crash-loop bookkeeping per shard (one item per shard, written at start-up
+ * and on a clean stop, never per batch). A processor that dies is restarted
+ * at the same checkpoint; `starts` counts those restarts, so after a few the
+ * shard is processed record by record (`suspect` = the record about to be
+ * processed) and the record that kills it is dead-lettered.
+ */
+export interface ShardStarts {
+  /** The checkpoint these starts began at. */
+  checkpoint: string;
+  /** Starts at that checkpoint, this one included. */
+  starts: number;
+  /** Quarantine: the record being processed when the processor last died. */
+  suspect?: string;
+}
+
+export interface RestartLedger {
+  /** Count one more start of `shardId` at `checkpoint` (a different checkpoint starts over at 1). */
+  recordStart(shardId: string, checkpoint: string): Promise<ShardStarts>;
+  /** Quarantine: about to process `sequenceNumber`, the shard being checkpointed at `checkpoint`. */
+  markSuspect(shardId: string, checkpoint: string, starts: number, sequenceNumber: string): Promise<void>;
+  /** A clean stop, a configuration stop, or progress out of quarantine: forget the starts. */
+  clear(shardId: string): Promise<void>;
+}

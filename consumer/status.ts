@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { addCounters, zeroCounters, type BatchCounters, type BatchStats } from './shard-processor';
+import { COUNTER_KEYS, EVENT_COUNTERS, zeroCounters, type BatchCounters, type BatchStats, type ProcessorEvent } from './shard-processor';
 
 /**
  * Local mode only: processors report progress to the `npm start` orchestrator
@@ -11,13 +11,16 @@ export interface StatusMessage extends BatchCounters {
   worker: string;
   pid: number;
   shardId: string;
-  errors: number;
+  /** Shards this process has started (initialize) since the last message. */
+  started?: string[];
   millisBehindLatest?: number;
   /** a sample of put→acknowledged latencies (ms) since the last message */
   latenciesMs: number[];
 }
 
 const MAX_LATENCY_SAMPLES = 200;
+/** Batch counters not already reported by event(). */
+const BATCH_ONLY = COUNTER_KEYS.filter((k) => !EVENT_COUNTERS.includes(k));
 
 export class StatusReporter {
   private readonly sock = dgram.createSocket('udp4');
@@ -33,16 +36,34 @@ export class StatusReporter {
     this.sock.on('error', () => undefined);
   }
 
-  record(s: BatchStats, errors = 0): void {
-    const p = (this.pending ??= { ...zeroCounters(), worker: this.worker, pid: process.pid, shardId: s.shardId, errors: 0, latenciesMs: [] });
-    p.shardId = s.shardId;
-    addCounters(p, s);
-    p.errors += errors;
+  record(s: BatchStats): void {
+    const p = this.take(s.shardId);
+    for (const k of BATCH_ONLY) p[k] += s[k];
     if (s.millisBehindLatest !== undefined) p.millisBehindLatest = s.millisBehindLatest;
     // Even sampling keeps datagrams small at any batch size.
     const step = Math.max(1, Math.ceil(s.latenciesMs.length / MAX_LATENCY_SAMPLES));
     for (let i = 0; i < s.latenciesMs.length && p.latenciesMs.length < 4 * MAX_LATENCY_SAMPLES; i += step) p.latenciesMs.push(s.latenciesMs[i]!);
+  }
+
+  /** Errors, retries and dead letters as they happen: a batch that waits on a sink for minutes still shows them. */
+  event(e: ProcessorEvent): void {
+    const p = this.take(undefined);
+    if (e.kind === 'error') p.errors++;
+    else if (e.kind === 'retry') p.sinkRetries++;
+    else p.deadLetters++;
+  }
+
+  /** A shard's processor has started: the orchestrator stops saying the workers are bootstrapping. */
+  started(shardId: string): void {
+    const p = this.take(shardId);
+    (p.started ??= []).push(shardId);
+  }
+
+  private take(shardId: string | undefined): StatusMessage {
+    const p = (this.pending ??= { ...zeroCounters(), worker: this.worker, pid: process.pid, shardId: shardId ?? 'unknown', latenciesMs: [] });
+    if (shardId !== undefined) p.shardId = shardId;
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+    return p;
   }
 
   flush(): void {

@@ -4,19 +4,20 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { clientOptions, dynamoClient } from '../shared/aws';
 import type { Logger } from '../shared/logger';
 import type { ConsumerConfig } from './config';
-import type { AlertPublisher, DeadLetterQueue, StateStore, TickSink } from './ports';
-import { DynamoStateStore } from './sinks/dynamodb-state';
+import type { AlertPublisher, DeadLetterQueue, RestartLedger, StateStore, TickSink } from './ports';
+import { DynamoRestartLedger, DynamoStateStore } from './sinks/dynamodb-state';
 import { DynamoLatestSink, DynamoTicksSink } from './sinks/dynamodb-ticks';
 import { FirehoseTickSink } from './sinks/firehose';
 import { LakeSink } from './sinks/lake-sink';
 import { LocalAlertPublisher, LocalDeadLetterQueue } from './sinks/local-files';
-import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryStateStore } from './sinks/memory';
+import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryRestartLedger, MemoryStateStore } from './sinks/memory';
 import { SnsAlertPublisher } from './sinks/sns-alerts';
 import { SqsDeadLetterQueue } from './sinks/sqs-dlq';
 
 export interface ConsumerPorts {
   sinks: TickSink[];
   state: StateStore;
+  ledger: RestartLedger;
   alerts: AlertPublisher;
   dlq: DeadLetterQueue;
   close(): Promise<void>;
@@ -31,12 +32,13 @@ export interface ConsumerPorts {
 export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger, alertOut: NodeJS.WritableStream): ConsumerPorts {
   if (cfg.mode === 'null') {
     const discard: TickSink = { name: 'null', write: () => Promise.resolve(), flush: () => Promise.resolve(), close: () => Promise.resolve() };
-    return { sinks: [discard], state: new MemoryStateStore(), alerts: new MemoryAlertPublisher(), dlq: new MemoryDeadLetterQueue(), close: () => Promise.resolve() };
+    return { sinks: [discard], state: new MemoryStateStore(), ledger: new MemoryRestartLedger(), alerts: new MemoryAlertPublisher(), dlq: new MemoryDeadLetterQueue(), close: () => Promise.resolve() };
   }
   const ddb = dynamoClient({ region: cfg.region, ...(cfg.dynamodbEndpoint !== undefined ? { endpoint: cfg.dynamodbEndpoint } : {}) });
   const ticks = new DynamoTicksSink(ddb, { tableName: cfg.tables.ticks, ttlDays: cfg.ticksTtlDays, logger });
   const latest = new DynamoLatestSink(ddb, { tableName: cfg.tables.latest, logger });
   const state = new DynamoStateStore(ddb, { tableName: cfg.tables.state, logger });
+  const ledger = new DynamoRestartLedger(ddb, cfg.tables.state);
   if (cfg.local !== undefined) {
     const lake = new LakeSink({ dataDir: cfg.local.dataDir, workerId: cfg.workerId, shardId, flushIntervalMs: cfg.local.lakeFlushMs, logger });
     const alerts = new LocalAlertPublisher({ dataDir: cfg.local.dataDir, out: alertOut, cooldownMs: cfg.alertCooldownMs, logger });
@@ -44,6 +46,7 @@ export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger,
     return {
       sinks: [ticks, latest, lake],
       state,
+      ledger,
       alerts,
       dlq,
       async close() {
@@ -61,6 +64,7 @@ export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger,
   return {
     sinks: [ticks, latest, new FirehoseTickSink(firehose, { deliveryStreamName: aws.firehoseStream, logger })],
     state,
+    ledger,
     alerts: new SnsAlertPublisher(ddb, sns, { topicArn: aws.alertTopicArn, alertsTableName: cfg.tables.alerts, cooldownMs: cfg.alertCooldownMs }),
     dlq: new SqsDeadLetterQueue(sqs, { queueUrl: aws.deadLetterQueueUrl }),
     close() {

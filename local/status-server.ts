@@ -3,7 +3,8 @@ import { addCounters, zeroCounters, type BatchCounters } from '../consumer/shard
 import type { StatusMessage } from '../consumer/status';
 
 export interface ConsumerTotals extends BatchCounters {
-  errors: number;
+  /** Shards whose record processor has started, by any worker. */
+  shardsStarted: Set<string>;
   /** latest millisBehindLatest per shard */
   behindByShard: Map<string, number>;
   latenciesMs: number[];
@@ -15,7 +16,7 @@ export interface ConsumerTotals extends BatchCounters {
 export class StatusServer {
   readonly totals: ConsumerTotals = {
     ...zeroCounters(),
-    errors: 0,
+    shardsStarted: new Set(),
     behindByShard: new Map(),
     latenciesMs: [],
     firstAppliedAt: undefined,
@@ -40,7 +41,7 @@ export class StatusServer {
     }
     const t = this.totals;
     addCounters(t, m);
-    t.errors += m.errors;
+    for (const s of m.started ?? []) t.shardsStarted.add(s);
     t.workers.add(m.worker);
     if (m.millisBehindLatest !== undefined) t.behindByShard.set(m.shardId, m.millisBehindLatest);
     if (t.firstAppliedAt === undefined && m.applied > 0) t.firstAppliedAt = Date.now();

@@ -40,6 +40,12 @@ export const ENV = {
   kclIdleMs: 'TICKSTREAM_KCL_IDLE_MS',
   metricsIntervalMs: 'TICKSTREAM_METRICS_INTERVAL_MS',
   kclFailoverMs: 'TICKSTREAM_KCL_FAILOVER_MS',
+  /** consumer: restarts at one checkpoint before a shard is processed record by record */
+  quarantineAfter: 'TICKSTREAM_QUARANTINE_AFTER',
+  /** consumer: where a configuration stop writes its one line for the launcher (daemon.ts, npm start) */
+  stopFile: 'TICKSTREAM_STOP_FILE',
+  /** tests only: a record containing this string kills its record processor */
+  faultCrashMarker: 'TICKSTREAM_FAULT_CRASH_MARKER',
   /** producer: Kinesis PutRecords limits and retry policy */
   producerBatchRecords: 'TICKSTREAM_PRODUCER_BATCH_RECORDS',
   producerBatchBytes: 'TICKSTREAM_PRODUCER_BATCH_BYTES',

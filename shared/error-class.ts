@@ -159,8 +159,8 @@ interface ErrorShape {
 function chain(err: unknown): ErrorShape[] {
   const out: ErrorShape[] = [];
   let e: unknown = err;
-  for (let i = 0; i < 8 && typeof e === 'object' && e !== null && !out.includes(e as ErrorShape); i++) {
-    out.push(e as ErrorShape);
+  for (let i = 0; i < 8 && typeof e === 'object' && e !== null && !out.includes(e); i++) {
+    out.push(e);
     e = (e as ErrorShape).cause;
   }
   return out;

@@ -37,8 +37,11 @@ export const METRIC = {
   duplicatesSkipped: 'DuplicatesSkipped',
   /** Records sent to the dead-letter queue. */
   deadLetters: 'DeadLetters',
-  /** Errors the record processor caught (sink failures, retries exhausted). */
+  /** Consumer errors as they happen: each failing operation once, each item a
+   *  sink refused, each analysis that threw, a configuration stop. */
   consumerErrors: 'ConsumerErrors',
+  /** Attempts repeated after a transient error (a sink, the state store). */
+  sinkRetries: 'SinkRetries',
   /** BUY/SELL crossover signals computed. */
   signals: 'Signals',
   /** Alerts published to SNS (after deduplication). */
@@ -64,6 +67,7 @@ export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = {
   DuplicatesSkipped: 'Count',
   DeadLetters: 'Count',
   ConsumerErrors: 'Count',
+  SinkRetries: 'Count',
   Signals: 'Count',
   AlertsPublished: 'Count',
   AlertsDeduplicated: 'Count',

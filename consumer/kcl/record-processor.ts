@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/logger';
+import { ConfigurationStopError } from '../errors';
 import { LeaseLostError, type CheckpointFn, type KclRecord, type ShardProcessor } from '../shard-processor';
 
 /** The checkpointer object aws-kcl hands to processRecords/shardEnded/shutdownRequested. */
@@ -21,7 +22,12 @@ const LEASE_GONE = /Shutdown|LeaseLost|InvalidState/i;
  * invoked exactly once, after the async work settles: the daemon sends the
  * next action only after it, so records stay in order.
  */
-export function kclRecordProcessor(makeProcessor: (shardId: string) => ShardProcessor, logger: Logger, onFatal: (err: unknown) => void) {
+export function kclRecordProcessor(
+  makeProcessor: (shardId: string) => ShardProcessor,
+  logger: Logger,
+  onFatal: (err: unknown) => void,
+  onConfigurationStop: (err: ConfigurationStopError, proc: ShardProcessor | undefined) => void,
+) {
   let proc: ShardProcessor | undefined;
 
   const checkpointer =
@@ -53,18 +59,26 @@ export function kclRecordProcessor(makeProcessor: (shardId: string) => ShardProc
           done();
           return;
         }
-        // Unknown failure: crash rather than acknowledge. The daemon restarts
-        // the shard from the last checkpoint, which replays, never loses.
+        if (err instanceof ConfigurationStopError) {
+          // Not acknowledged either: the worker stops, and nothing past the
+          // last checkpoint counts as done.
+          onConfigurationStop(err, proc);
+          return;
+        }
+        // Anything else escaped the processor's own handling (a bug): crash
+        // rather than acknowledge. The shard replays from its checkpoint;
+        // if the same record kills it again and again, the crash-loop
+        // quarantine finds it (shard-processor.ts).
         logger.error(`${what} failed; exiting so the shard replays from its checkpoint`, { error: err instanceof Error ? err.stack : String(err) });
         onFatal(err);
       });
   };
 
   return {
-    initialize(input: { shardId: string }, done: () => void) {
+    initialize(input: { shardId: string; sequenceNumber?: string }, done: () => void) {
       run('initialize', () => {
         proc = makeProcessor(input.shardId);
-        proc.initialize(input.shardId);
+        return proc.initialize(input.shardId, input.sequenceNumber);
       }, done);
     },
     processRecords(input: ProcessRecordsInput, done: () => void) {

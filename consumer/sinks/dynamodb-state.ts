@@ -3,10 +3,10 @@
  * pk `symbol` (S), `state` (the analyzer state as a JSON string), `last_ts` (N).
  */
 import type { AttributeValue, DynamoDBClient, KeysAndAttributes } from '@aws-sdk/client-dynamodb';
-import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../shared/logger';
 import { CorruptStateError, StateStoreError, describeError, isConditionalCheckFailed } from '../errors';
-import type { StateSnapshot, StateStore } from '../ports';
+import type { RestartLedger, ShardStarts, StateSnapshot, StateStore } from '../ports';
 import type { RetryPolicy } from './util';
 import { DEFAULT_RETRY, backoffDelay, chunk, mapLimit, sleep } from './util';
 
@@ -120,4 +120,59 @@ function decode(item: Record<string, AttributeValue>): StateSnapshot {
     throw new CorruptStateError(symbol, 'state is not valid JSON', { cause: err });
   }
   return { symbol, last_ts: lastTs, state };
+}
+
+/**
+ * The restart ledger lives in the state table under keys no symbol can have
+ * (`~shard/<shardId>`; symbols are A-Z 0-9 . ^ = -), so it needs no table,
+ * permission or stack change of its own. It is written at start-up and on a
+ * clean stop, never per batch.
+ */
+export class DynamoRestartLedger implements RestartLedger {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  static keyOf(shardId: string): string {
+    return `~shard/${shardId}`;
+  }
+
+  async recordStart(shardId: string, checkpoint: string): Promise<ShardStarts> {
+    const key = { symbol: { S: DynamoRestartLedger.keyOf(shardId) } };
+    let prev: Record<string, AttributeValue> | undefined;
+    try {
+      prev = (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item;
+    } catch (err) {
+      throw new StateStoreError(`GetItem ${key.symbol.S} on ${this.tableName} failed: ${describeError(err)}`, { cause: err });
+    }
+    const same = prev?.checkpoint?.S === checkpoint;
+    const next: ShardStarts = { checkpoint, starts: same ? Number(prev?.starts?.N ?? '0') + 1 : 1 };
+    const suspect = same ? prev?.suspect?.S : undefined;
+    if (suspect !== undefined) next.suspect = suspect;
+    await this.put(shardId, next);
+    return next;
+  }
+
+  markSuspect(shardId: string, checkpoint: string, starts: number, sequenceNumber: string): Promise<void> {
+    return this.put(shardId, { checkpoint, starts, suspect: sequenceNumber });
+  }
+
+  async clear(shardId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { symbol: { S: DynamoRestartLedger.keyOf(shardId) } } }));
+    } catch (err) {
+      throw new StateStoreError(`DeleteItem ${DynamoRestartLedger.keyOf(shardId)} on ${this.tableName} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  private async put(shardId: string, s: ShardStarts): Promise<void> {
+    const item: Record<string, AttributeValue> = { symbol: { S: DynamoRestartLedger.keyOf(shardId) }, checkpoint: { S: s.checkpoint }, starts: { N: String(s.starts) } };
+    if (s.suspect !== undefined) item.suspect = { S: s.suspect };
+    try {
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
+    } catch (err) {
+      throw new StateStoreError(`PutItem ${DynamoRestartLedger.keyOf(shardId)} on ${this.tableName} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
 }

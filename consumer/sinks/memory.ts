@@ -7,7 +7,7 @@
  */
 import type { EnrichedTick } from '../../shared/enriched';
 import { SinkWriteError, StateStoreError } from '../errors';
-import type { Alert, AlertPublisher, DeadLetter, DeadLetterQueue, PublishResult, StateSnapshot, StateStore, TickSink } from '../ports';
+import type { Alert, AlertPublisher, DeadLetter, DeadLetterQueue, PublishResult, RestartLedger, ShardStarts, StateSnapshot, StateStore, TickSink } from '../ports';
 import type { AlertLedger } from './alert-gate';
 import { DedupCooldownPublisher } from './alert-gate';
 
@@ -16,13 +16,24 @@ export class MemoryTickSink implements TickSink {
   /** Calls left to reject before writes succeed again. */
   failNext = 0;
   flushes = 0;
+  /** Rows this sink refuses for good: a call holding one fails whole with a
+   *  ValidationException, as a BatchWriteItem of 25 does. */
+  refuse: ((row: EnrichedTick) => boolean) | undefined;
+  /** Calls, with the rows of each, for tests of item isolation. */
+  readonly calls: number[] = [];
 
   constructor(readonly name = 'memory') {}
 
   write(rows: readonly EnrichedTick[]): Promise<void> {
+    this.calls.push(rows.length);
     if (this.failNext > 0) {
       this.failNext--;
-      return Promise.reject(new SinkWriteError(this.name, 'injected failure'));
+      return Promise.reject(new SinkWriteError(this.name, 'injected failure', { cause: transientCause() }));
+    }
+    const bad = this.refuse === undefined ? undefined : rows.find(this.refuse);
+    if (bad !== undefined) {
+      const cause = Object.assign(new Error('Number overflow. Attempting to store a number with magnitude larger than supported range'), { name: 'ValidationException' });
+      return Promise.reject(new SinkWriteError(this.name, `write of ${rows.length} row(s) failed`, { cause }));
     }
     this.rows.push(...rows.map((r) => ({ ...r })));
     return Promise.resolve();
@@ -56,7 +67,7 @@ export class MemoryStateStore implements StateStore {
   putMany(snapshots: readonly StateSnapshot[]): Promise<{ stale: string[] }> {
     if (this.failNext > 0) {
       this.failNext--;
-      return Promise.reject(new StateStoreError('injected failure'));
+      return Promise.reject(new StateStoreError('injected failure', { cause: transientCause() }));
     }
     const stale: string[] = [];
     for (const s of snapshots) {
@@ -128,4 +139,33 @@ export class MemoryDeadLetterQueue implements DeadLetterQueue {
     this.letters.push({ ...letter });
     return Promise.resolve();
   }
+}
+
+/** Unit tests only: the restart ledger as a map. */
+export class MemoryRestartLedger implements RestartLedger {
+  readonly items = new Map<string, ShardStarts>();
+
+  recordStart(shardId: string, checkpoint: string): Promise<ShardStarts> {
+    const prev = this.items.get(shardId);
+    const same = prev?.checkpoint === checkpoint;
+    const next: ShardStarts = { checkpoint, starts: same ? prev.starts + 1 : 1 };
+    if (same && prev?.suspect !== undefined) next.suspect = prev.suspect;
+    this.items.set(shardId, next);
+    return Promise.resolve({ ...next });
+  }
+
+  markSuspect(shardId: string, checkpoint: string, starts: number, sequenceNumber: string): Promise<void> {
+    this.items.set(shardId, { checkpoint, starts, suspect: sequenceNumber });
+    return Promise.resolve();
+  }
+
+  clear(shardId: string): Promise<void> {
+    this.items.delete(shardId);
+    return Promise.resolve();
+  }
+}
+
+/** What an unreachable service looks like to a sink: a transient error (shared/error-class.ts). */
+export function transientCause(): Error {
+  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 }

@@ -1,8 +1,10 @@
 import { SymbolAnalyzer } from '../../../analytics';
-import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryStateStore, MemoryTickSink } from '../../../consumer/sinks/memory';
-import { ShardProcessor, type KclRecord, type ShardProcessorDeps } from '../../../consumer/shard-processor';
+import { ConfigurationStopError } from '../../../consumer/errors';
+import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryRestartLedger, MemoryStateStore, MemoryTickSink } from '../../../consumer/sinks/memory';
+import { ShardProcessor, type BatchStats, type KclRecord, type ProcessorEvent, type ShardProcessorDeps } from '../../../consumer/shard-processor';
+import { encodeRowRedrive } from '../../../shared/enriched';
 import { createLogger } from '../../../shared/logger';
-import { encodeTick, type Tick } from '../../../shared/tick';
+import { encodeTick, encodeTickBatch, type Tick } from '../../../shared/tick';
 import { Writable } from 'node:stream';
 
 const silent = createLogger({ service: 'test', level: 'error', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -36,7 +38,8 @@ function setup(over: Partial<ShardProcessorDeps> = {}) {
     ...over,
   };
   const proc = new ShardProcessor(deps);
-  proc.initialize('shardId-000000000000');
+  // without a ledger, initialize has nothing to wait for
+  void proc.initialize('shardId-000000000000');
   const checkpoints: (string | undefined)[] = [];
   const cp = (s?: string) => {
     events.push(`checkpoint:${s}`);
@@ -112,5 +115,211 @@ describe('ShardProcessor', () => {
     const rows = first.sink.rows;
     expect(rows).toHaveLength(60);
     expect(rows.map((r) => [r.sma5, r.sma20, r.rsi14, r.bb_upper])).toEqual(whole.sink.rows.map((r) => [r.sma5, r.sma20, r.rsi14, r.bb_upper]));
+  });
+
+  describe('no record stops the shard', () => {
+    /** What the pure core makes of these ticks, without the ones left out. */
+    function pureRows(ticks: readonly Tick[]) {
+      const a = new Map<string, SymbolAnalyzer>();
+      const out = [];
+      for (const t of ticks) {
+        const an = a.get(t.symbol) ?? new SymbolAnalyzer(t.symbol);
+        a.set(t.symbol, an);
+        const r = an.analyze(t);
+        if (r.kind === 'applied') out.push(r.row);
+      }
+      return out;
+    }
+
+    function watch(over: Partial<ShardProcessorDeps> = {}) {
+      const events: ProcessorEvent[] = [];
+      const batches: BatchStats[] = [];
+      const lake = new MemoryTickSink('lake');
+      const h = setup({ onEvent: (e) => events.push(e), onBatch: (b) => batches.push(b), ...over });
+      return { ...h, events, batches, lake };
+    }
+
+    it('isolates a row a sink refuses for good: dead-letters it with the reason and the sinks that hold it, stores the rest, checkpoints', async () => {
+      const rows = new MemoryTickSink('ddb');
+      const lake = new MemoryTickSink('lake');
+      const h = watch({ sinks: [rows, lake], checkpointEveryRecords: 1 });
+      const ticks = Array.from({ length: 30 }, (_, i) => tick('HHH', i));
+      const badTs = ticks[17]!.ts;
+      rows.refuse = (r) => r.ts === badTs;
+      const batch = ticks.map(rec);
+      await h.proc.processRecords(batch, h.cp);
+      expect(rows.rows.map((r) => r.ts)).toEqual(ticks.filter((t) => t.ts !== badTs).map((t) => t.ts));
+      expect(lake.rows).toHaveLength(30);
+      expect(h.checkpoints).toEqual([batch[29]!.sequenceNumber]);
+      expect(h.dlq.letters).toHaveLength(1);
+      const l = h.dlq.letters[0]!;
+      expect({ kind: l.kind, id: l.id, held_by: l.held_by, partition_key: l.partition_key, rowTs: l.row?.ts }).toEqual({
+        kind: 'row',
+        id: `shardId-000000000000/${batch[17]!.sequenceNumber}`,
+        held_by: ['lake'],
+        partition_key: 'HHH',
+        rowTs: badTs,
+      });
+      expect(l.reason).toMatch(/^refused by ddb: .*ValidationException/);
+      expect(JSON.parse(Buffer.from(l.data_base64, 'base64').toString())).toEqual(ticks[17]);
+      // halving finds one bad row among 30 in a handful of calls, not 30
+      expect(rows.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(30)));
+      expect(h.events.filter((e) => e.kind === 'error')).toHaveLength(1);
+      expect(h.events.filter((e) => e.kind === 'retry')).toHaveLength(0);
+      expect(h.batches[0]).toMatchObject({ errors: 1, deadLetters: 1, applied: 30 });
+    });
+
+    it('stops with a ConfigurationStopError naming the resource when a table does not exist, and checkpoints nothing', async () => {
+      const rows = new MemoryTickSink('dynamodb-ticks');
+      rows.write = () =>
+        Promise.reject(
+          Object.assign(new Error('dynamodb-ticks: BatchWriteItem on tickstream-ticks failed'), {
+            cause: Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } }),
+          }),
+        );
+      const h = watch({ sinks: [rows], checkpointEveryRecords: 1 });
+      const err = await h.proc.processRecords([rec(tick('III', 0))], h.cp).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ConfigurationStopError);
+      expect((err as Error).message).toMatch(/tickstream-ticks.*ResourceNotFoundException.*does not exist/);
+      expect(h.checkpoints).toEqual([]);
+      expect(h.dlq.letters).toEqual([]);
+    });
+
+    it('retries a transient error until it passes, counting one error and each retry as they happen', async () => {
+      const h = watch({ checkpointEveryRecords: 1 });
+      h.sink.failNext = 4;
+      await h.proc.processRecords([rec(tick('JJJ', 0))], h.cp);
+      expect(h.sink.rows).toHaveLength(1);
+      expect(h.events.map((e) => e.kind)).toEqual(['error', 'retry', 'retry', 'retry', 'retry']);
+      expect(h.dlq.letters).toEqual([]);
+    });
+
+    it('gives an unclassified error a few attempts, then isolates its row like a refused one', async () => {
+      const h = watch({ checkpointEveryRecords: 1, unknownErrorAttempts: 3 });
+      const ticks = [0, 1, 2, 3].map((i) => tick('KKK', i));
+      const orig = h.sink.write.bind(h.sink);
+      h.sink.write = (rows) => (rows.some((r) => r.ts === ticks[2]!.ts) ? Promise.reject(new TypeError('a bug in a sink')) : orig(rows));
+      await h.proc.processRecords(ticks.map(rec), h.cp);
+      expect(h.sink.rows.map((r) => r.ts)).toEqual([0, 1, 3].map((i) => ticks[i]!.ts));
+      expect(h.dlq.letters.map((l) => [l.kind, l.reason])).toEqual([['row', expect.stringMatching(/^refused by rows: TypeError: a bug in a sink/)]]);
+      expect(h.checkpoints).toHaveLength(1);
+    });
+
+    it('dead-letters a tick whose analysis throws halfway, and rebuilds its symbol as if the tick had never come', async () => {
+      const ticks = Array.from({ length: 40 }, (_, i) => tick('LLL', i, 100 + ((i * 13) % 7)));
+      const badTs = ticks[25]!.ts;
+      const h = watch({ checkpointEveryRecords: 10 });
+      const original = SymbolAnalyzer.prototype.analyze;
+      const spy = jest.spyOn(SymbolAnalyzer.prototype, 'analyze').mockImplementation(function (this: SymbolAnalyzer, t: Tick) {
+        const r = original.call(this, t); // every indicator has moved…
+        if (t.ts === badTs) throw new RangeError('injected: Invalid time value'); // …and then it throws
+        return r;
+      });
+      try {
+        // one aggregate record holds ticks 20..29, so the unit dead-lettered is the tick
+        const agg = { data: encodeTickBatch(ticks.slice(20, 30).map(encodeTick)).toString('base64'), partitionKey: 'LLL', sequenceNumber: String(++seq) };
+        await h.proc.processRecords([...ticks.slice(0, 20).map(rec), agg, ...ticks.slice(30).map(rec)], h.cp);
+      } finally {
+        spy.mockRestore();
+      }
+      const expected = pureRows(ticks.filter((t) => t.ts !== badTs));
+      expect(h.sink.rows.map((r) => [r.ts, r.sma5, r.sma20, r.ema12, r.rsi14, r.vwap, r.volume_avg])).toEqual(expected.map((r) => [r.ts, r.sma5, r.sma20, r.ema12, r.rsi14, r.vwap, r.volume_avg]));
+      expect(h.dlq.letters).toHaveLength(1);
+      const l = h.dlq.letters[0]!;
+      expect({ kind: l.kind, idEnd: l.id.split('/').slice(-1)[0], reason: l.reason }).toEqual({ kind: 'tick', idEnd: '5', reason: 'analysis failed: RangeError: injected: Invalid time value' });
+      expect(l.stack).toMatch(/RangeError: injected/);
+      expect(h.events.filter((e) => e.kind === 'error')).toHaveLength(1);
+    });
+
+    it('stores a redriven row as it was computed, without touching the symbol state', async () => {
+      const h = watch({ checkpointEveryRecords: 1 });
+      const ticks = [0, 1, 2].map((i) => tick('MMM', i));
+      await h.proc.processRecords(ticks.map(rec), h.cp);
+      const row = { ...h.sink.rows[1]! };
+      const before = h.state.items.get('MMM');
+      await h.proc.processRecords([{ data: encodeRowRedrive(row).toString('base64'), partitionKey: 'MMM', sequenceNumber: String(++seq) }], h.cp);
+      expect(h.sink.rows).toHaveLength(4);
+      expect(h.sink.rows[3]).toEqual(row);
+      expect(h.state.items.get('MMM')).toEqual(before);
+      expect(h.batches[1]).toMatchObject({ redriven: 1, applied: 0, duplicates: 0 });
+    });
+
+    it('dead-letters a redriven row that is not a storable row', async () => {
+      const h = watch();
+      const bad = Buffer.from('{"v":1,"rows":[{"symbol":"MMM","ts":1}]}').toString('base64');
+      await h.proc.processRecords([{ data: bad, partitionKey: 'MMM', sequenceNumber: String(++seq) }], h.cp);
+      expect(h.dlq.letters.map((l) => [l.kind, l.reason])).toEqual([['record', expect.stringMatching(/^invalid redrive: /)]]);
+    });
+  });
+
+  describe('crash-loop quarantine', () => {
+    const shard = 'shardId-000000000000';
+
+    async function start(ledger: MemoryRestartLedger, at: string, over: Partial<ShardProcessorDeps> = {}) {
+      const h = setup({ ledger, quarantineAfter: 3, checkpointEveryRecords: 1000, ...over });
+      await h.proc.initialize(shard, at);
+      return h;
+    }
+
+    it('counts starts at one checkpoint without a write per batch, and forgets them on a clean stop', async () => {
+      const ledger = new MemoryRestartLedger();
+      for (let i = 0; i < 3; i++) expect((await start(ledger, 'TRIM_HORIZON')).proc.inQuarantine).toBe(false);
+      expect(ledger.items.get(shard)?.starts).toBe(3);
+      const h = await start(ledger, 'TRIM_HORIZON');
+      expect(h.proc.inQuarantine).toBe(true);
+      // a start at another checkpoint counts from 1 again
+      expect((await start(ledger, '42')).proc.inQuarantine).toBe(false);
+      const writes = jest.spyOn(ledger, 'markSuspect');
+      const n = await start(ledger, '42');
+      await n.proc.processRecords([0, 1, 2].map((i) => rec(tick('NNN', i))), n.cp);
+      expect(writes).not.toHaveBeenCalled();
+      await n.proc.shutdownRequested(n.cp);
+      expect(ledger.items.has(shard)).toBe(false);
+    });
+
+    it('in quarantine, processes and checkpoints record by record, marking each, then leaves quarantine', async () => {
+      const ledger = new MemoryRestartLedger();
+      for (let i = 0; i < 3; i++) await start(ledger, 'TRIM_HORIZON');
+      const h = await start(ledger, 'TRIM_HORIZON');
+      const marks: string[] = [];
+      const mark = ledger.markSuspect.bind(ledger);
+      ledger.markSuspect = (s, cp, n, sq) => {
+        marks.push(`${cp}->${sq}`);
+        return mark(s, cp, n, sq);
+      };
+      const batch = [0, 1, 2].map((i) => rec(tick('OOO', i)));
+      await h.proc.processRecords(batch, h.cp);
+      const q = batch.map((r) => r.sequenceNumber);
+      expect(marks).toEqual([`TRIM_HORIZON->${q[0]}`, `${q[0]}->${q[1]}`, `${q[1]}->${q[2]}`]);
+      expect(h.checkpoints).toEqual(q);
+      expect(h.sink.rows).toHaveLength(3);
+      expect(h.proc.inQuarantine).toBe(false);
+      expect(ledger.items.has(shard)).toBe(false);
+    });
+
+    it('dead-letters, unprocessed, the record it died on in quarantine, and processes the others once', async () => {
+      const ledger = new MemoryRestartLedger();
+      const batch = [0, 1, 2].map((i) => rec(tick('PPP', i)));
+      // died in quarantine on batch[1], with the shard checkpointed at batch[0]
+      await ledger.markSuspect(shard, batch[0]!.sequenceNumber, 4, batch[1]!.sequenceNumber);
+      const h = await start(ledger, batch[0]!.sequenceNumber);
+      await h.proc.processRecords(batch.slice(1), h.cp);
+      expect(h.dlq.letters.map((l) => [l.kind, l.sequence_number])).toEqual([['crash', batch[1]!.sequenceNumber]]);
+      expect(h.dlq.letters[0]!.reason).toMatch(/died while processing this record/);
+      expect(h.sink.rows.map((r) => r.ts)).toEqual([tick('PPP', 2).ts]);
+      expect(h.proc.inQuarantine).toBe(false);
+    });
+
+    it('a configuration stop forgets the starts, so it never quarantines a record', async () => {
+      const ledger = new MemoryRestartLedger();
+      for (let i = 0; i < 10; i++) {
+        const h = await start(ledger, 'TRIM_HORIZON');
+        expect(h.proc.inQuarantine).toBe(false);
+        await h.proc.configurationStopped();
+      }
+    });
   });
 });
