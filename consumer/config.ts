@@ -28,7 +28,15 @@ export interface ConsumerConfig {
   /** Tests only (fault injection): a record holding this string kills the processor. */
   faultCrashMarker: string | undefined;
   local: { dataDir: string; statusPort: number | undefined; lakeFlushMs: number } | undefined;
-  aws: { alertTopicArn: string; deadLetterQueueUrl: string; firehoseStream: string } | undefined;
+  aws:
+    | {
+        alertTopicArn: string;
+        deadLetterQueueUrl: string;
+        /** Where dead letters larger than an SQS message are written whole (the lake bucket). */
+        deadLetterBucket: string;
+        firehoseStream: string;
+      }
+    | undefined;
 }
 
 /** Read once at start-up; a bad value stops the process naming the variable. */
@@ -70,6 +78,7 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
         ? {
             alertTopicArn: str(env, ENV.alertTopicArn),
             deadLetterQueueUrl: str(env, ENV.deadLetterQueueUrl),
+            deadLetterBucket: str(env, ENV.deadLetterBucket),
             firehoseStream: str(env, ENV.firehoseStream),
           }
         : undefined,

@@ -3,6 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { clientOptions, dynamoClient } from '../shared/aws';
 import type { Logger } from '../shared/logger';
+import { s3Client } from '../shared/s3';
 import type { ConsumerConfig } from './config';
 import type { AlertPublisher, DeadLetterQueue, RestartLedger, StateStore, TickSink } from './ports';
 import { DynamoRestartLedger, DynamoStateStore } from './sinks/dynamodb-state';
@@ -27,7 +28,7 @@ export interface ConsumerPorts {
  * Builds the adapters for one record-processor process. AWS and local mode
  * share the DynamoDB live view and state; they differ in the archive
  * (Firehose vs the local Parquet lake), alerts (SNS vs terminal + jsonl)
- * and dead letters (SQS vs jsonl).
+ * and dead letters (SQS, with S3 for oversized letters, vs jsonl).
  */
 export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger, alertOut: NodeJS.WritableStream): ConsumerPorts {
   if (cfg.mode === 'null') {
@@ -61,14 +62,15 @@ export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger,
   const firehose = new FirehoseClient(opts);
   const sns = new SNSClient(opts);
   const sqs = new SQSClient(opts);
+  const s3 = s3Client({ region: cfg.region, ...(cfg.awsEndpoint !== undefined ? { endpoint: cfg.awsEndpoint } : {}) });
   return {
     sinks: [ticks, latest, new FirehoseTickSink(firehose, { deliveryStreamName: aws.firehoseStream, logger })],
     state,
     ledger,
     alerts: new SnsAlertPublisher(ddb, sns, { topicArn: aws.alertTopicArn, alertsTableName: cfg.tables.alerts, cooldownMs: cfg.alertCooldownMs }),
-    dlq: new SqsDeadLetterQueue(sqs, { queueUrl: aws.deadLetterQueueUrl }),
+    dlq: new SqsDeadLetterQueue(sqs, s3, { queueUrl: aws.deadLetterQueueUrl, bucket: aws.deadLetterBucket }),
     close() {
-      for (const c of [ddb, firehose, sns, sqs]) c.destroy();
+      for (const c of [ddb, firehose, sns, sqs, s3]) c.destroy();
       return Promise.resolve();
     },
   };

@@ -38,6 +38,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DEAD_LETTER_OBJECT_PREFIX } from '../consumer/dead-letters';
 import { glueColumns, PARTITION_COLUMN } from '../shared/enriched';
 import { ENV } from '../shared/env-names';
 import { TABLE_KEYS, kclTableDefs, type TableKind } from '../shared/tables';
@@ -550,6 +551,7 @@ export class TickstreamStack extends Stack {
         [ENV.alertsTable]: this.tables.alerts.tableName,
         [ENV.alertTopicArn]: alertTopic.topicArn,
         [ENV.deadLetterQueueUrl]: dlq.queueUrl,
+        [ENV.deadLetterBucket]: this.lakeBucket.bucketName,
         [ENV.firehoseStream]: this.deliveryStream.ref,
         [ENV.ticksTtlDays]: String(cfg.ticksTtlDays),
         [ENV.glueDatabase]: glueDatabaseName,
@@ -584,6 +586,14 @@ export class TickstreamStack extends Stack {
     allow(consumerRole, ['firehose:PutRecordBatch'], [this.deliveryStream.attrArn]);
     allow(consumerRole, ['sns:Publish'], [alertTopic.topicArn]);
     allow(consumerRole, ['sqs:SendMessage'], [dlq.queueArn]);
+    // A dead letter too large for an SQS message is written whole under
+    // dead-letters/ of the lake first (consumer/sinks/sqs-dlq.ts): put only,
+    // that prefix only; reading it back is the operator's (npm run dlq).
+    allow(consumerRole, ['s3:PutObject'], [this.lakeBucket.arnForObjects(`${DEAD_LETTER_OBJECT_PREFIX}*`)]);
+    Validations.of(consumerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.lakeBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${DEAD_LETTER_OBJECT_PREFIX}*]`,
+      reason: 'Oversized dead letters are written as dead-letters/dt=<date>/<letter id>.json, one object per letter, so the key is not known in advance; the grant is PutObject only, on that prefix of one bucket.',
+    });
     allow(consumerRole, KMS_USE_ACTIONS, [dataKey.keyArn]);
     if (KCL_MAJOR === 3) {
       Validations.of(consumerRole).acknowledge({

@@ -18,6 +18,8 @@ export const ENV = {
   producerLeaseTable: 'TICKSTREAM_PRODUCER_LEASE_TABLE',
   alertTopicArn: 'TICKSTREAM_ALERT_TOPIC_ARN',
   deadLetterQueueUrl: 'TICKSTREAM_DLQ_URL',
+  /** the lake bucket: dead letters too large for an SQS message go under its dead-letters/ prefix */
+  deadLetterBucket: 'TICKSTREAM_DLQ_BUCKET',
   firehoseStream: 'TICKSTREAM_FIREHOSE_STREAM',
   athenaWorkgroup: 'TICKSTREAM_ATHENA_WORKGROUP',
   athenaOutput: 'TICKSTREAM_ATHENA_OUTPUT',

@@ -177,8 +177,10 @@ export interface LocalDeadLetterQueueOptions {
 
 /**
  * `<dataDir>/dead-letters.jsonl`, one DeadLetter per line. A replay meets
- * the same poison records again: (shard_id, sequence_number) already in the
- * file are not appended twice.
+ * the same poison records again: a letter whose `id` is already in the file
+ * is not appended twice. (The id, not the record's coordinates: several
+ * ticks of one record can each be dead-lettered, under `<shard>/<seq>/<i>`.)
+ * `npm run dlq` reads this file and never writes it.
  */
 export class LocalDeadLetterQueue implements DeadLetterQueue {
   private readonly appender: LineAppender;
@@ -193,8 +195,8 @@ export class LocalDeadLetterQueue implements DeadLetterQueue {
     this.loaded ??= readJsonLines(path.join(this.opts.dataDir, DEAD_LETTERS_FILE), this.opts.logger).then(
       (lines) => {
         for (const l of lines) {
-          const d = l as Partial<DeadLetter>;
-          if (typeof d.shard_id === 'string' && typeof d.sequence_number === 'string') this.seen.add(`${d.shard_id}/${d.sequence_number}`);
+          const id = (l as Partial<DeadLetter> | null)?.id;
+          if (typeof id === 'string') this.seen.add(id);
         }
       },
       (err: unknown) => {
@@ -207,7 +209,7 @@ export class LocalDeadLetterQueue implements DeadLetterQueue {
 
   async put(letter: DeadLetter): Promise<void> {
     await this.load();
-    const key = `${letter.shard_id}/${letter.sequence_number}`;
+    const key = letter.id;
     if (this.seen.has(key)) return;
     // Claimed before the await so two concurrent puts of one record append once.
     this.seen.add(key);

@@ -1,60 +1,55 @@
 /**
- * AWS dead letters: one SQS message per bad record, the DeadLetter JSON as
- * the body, and `shard_id`/`reason` as message attributes for triage.
+ * AWS dead letters: one SQS message per letter, the DeadLetter JSON as the
+ * body, and `shard_id`/`kind`/`reason` as message attributes for triage.
  *
- * A replay dead-letters the same record again: SQS standard queues are
- * at-least-once anyway, so a reader dedups on (shard_id, sequence_number).
+ * Nothing is cut. A letter larger than a message may be (a 900 KB poison
+ * record) is written whole to S3 first, under `dead-letters/` of the lake
+ * bucket, and the message carries a pointer to it (consumer/dead-letters.ts
+ * `planSqsMessage`). The object goes first, so a message never points at
+ * nothing; its key depends only on the letter, so a retry rewrites the same
+ * object.
+ *
+ * A replay dead-letters the same record again, and SQS standard queues are
+ * at-least-once anyway: readers dedup on the letter's `id`.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { planSqsMessage } from '../dead-letters';
 import { DeadLetterError, describeError } from '../errors';
 import type { DeadLetter, DeadLetterQueue } from '../ports';
 
-/** SQS's message size limit is 256 KiB; a record can be up to 1 MiB. */
-export const SQS_MAX_BODY_BYTES = 256 * 1024;
-
 export interface SqsDeadLetterQueueOptions {
   queueUrl: string;
+  /** The lake bucket: letters too large for a message go under its `dead-letters/` prefix. */
+  bucket: string;
 }
 
 export class SqsDeadLetterQueue implements DeadLetterQueue {
   constructor(
-    private readonly client: SQSClient,
+    private readonly sqs: SQSClient,
+    private readonly s3: S3Client,
     private readonly opts: SqsDeadLetterQueueOptions,
   ) {}
 
   async put(letter: DeadLetter): Promise<void> {
+    const plan = planSqsMessage(letter, this.opts.bucket);
+    if (plan.object !== undefined) {
+      try {
+        await this.s3.send(
+          new PutObjectCommand({ Bucket: plan.object.bucket, Key: plan.object.key, Body: plan.object.body, ContentType: 'application/json' }),
+        );
+      } catch (err) {
+        throw new DeadLetterError(`PutObject s3://${plan.object.bucket}/${plan.object.key} for an oversized dead letter failed: ${describeError(err)}`, {
+          cause: err,
+        });
+      }
+    }
     try {
-      await this.client.send(
-        new SendMessageCommand({
-          QueueUrl: this.opts.queueUrl,
-          MessageBody: bodyOf(letter),
-          MessageAttributes: {
-            shard_id: { DataType: 'String', StringValue: letter.shard_id },
-            // Attribute values count toward the size limit too: keep it short.
-            reason: { DataType: 'String', StringValue: letter.reason.slice(0, 256) || '(none)' },
-          },
-        }),
-      );
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.opts.queueUrl, MessageBody: plan.body, MessageAttributes: plan.attributes }));
     } catch (err) {
       throw new DeadLetterError(`SendMessage to the dead-letter queue failed: ${describeError(err)}`, { cause: err });
     }
   }
-}
-
-/**
- * The letter as JSON, with the raw data cut to fit SQS's limit (a 900 KB
- * poison record is exactly what ends up here). `data_truncated` and
- * `data_bytes` say so; the reason and the coordinates are always kept, and
- * the full record stays in the stream for its retention period.
- */
-export function bodyOf(letter: DeadLetter): string {
-  const full = JSON.stringify(letter);
-  if (Buffer.byteLength(full) <= SQS_MAX_BODY_BYTES) return full;
-  const dataBytes = Buffer.from(letter.data_base64, 'base64').length;
-  const overhead = Buffer.byteLength(JSON.stringify({ ...letter, data_base64: '', data_truncated: true, data_bytes: dataBytes }));
-  // base64 is ASCII: one byte per character; keep whole 4-char groups.
-  const room = Math.max(0, SQS_MAX_BODY_BYTES - overhead - 64);
-  const data = letter.data_base64.slice(0, room - (room % 4));
-  return JSON.stringify({ ...letter, data_base64: data, data_truncated: true, data_bytes: dataBytes });
 }

@@ -140,10 +140,12 @@ describe('SnsAlertPublisher against moto SNS -> SQS and DynamoDB', () => {
   });
 });
 
-describe('SqsDeadLetterQueue against moto SQS', () => {
-  it('stores each dead letter as a JSON message with shard and reason attributes, a 900 KB record cut to fit', async () => {
+describe('SqsDeadLetterQueue against moto SQS and S3', () => {
+  it('stores each dead letter as a JSON message with shard, kind and reason attributes; a 900 KB letter whole in S3 behind a pointer', async () => {
     const q = await newQueue('dlq');
-    const dlq = new SqsDeadLetterQueue(sqs, { queueUrl: q.url });
+    const s3 = new S3Client({ ...cfg, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'dlq-lake' }));
+    const dlq = new SqsDeadLetterQueue(sqs, s3, { queueUrl: q.url, bucket: 'dlq-lake' });
     const small = deadLetter();
     const huge = deadLetter({ sequence_number: '2', data_base64: Buffer.alloc(900 * 1024, 1).toString('base64'), reason: 'payload too large: 921600 bytes > 16384' });
     await dlq.put(small);
@@ -151,9 +153,15 @@ describe('SqsDeadLetterQueue against moto SQS', () => {
     const messages = await drain(q.url);
     const bodies = messages.map((m) => JSON.parse(m.Body ?? '{}') as Record<string, unknown>).sort((a, b) => String(a.sequence_number).localeCompare(String(b.sequence_number)));
     expect(bodies[1]).toEqual(small);
-    expect(bodies[0]).toMatchObject({ shard_id: huge.shard_id, sequence_number: '2', reason: huge.reason, data_truncated: true, data_bytes: 900 * 1024 });
+    const { data_base64: _data, ...hugeWithoutData } = huge;
+    const key = `dead-letters/dt=2024-03-01/${huge.shard_id}_2.json`;
+    expect(bodies[0]).toEqual({ ...hugeWithoutData, payload_s3: `s3://dlq-lake/${key}`, data_bytes: 900 * 1024 });
+    const obj = await s3.send(new GetObjectCommand({ Bucket: 'dlq-lake', Key: key }));
+    expect(JSON.parse((await obj.Body?.transformToString('utf8')) ?? '')).toEqual(huge);
     expect(messages.map((m) => m.MessageAttributes?.shard_id?.StringValue)).toEqual([small.shard_id, small.shard_id]);
+    expect(messages.map((m) => m.MessageAttributes?.kind?.StringValue)).toEqual(['record', 'record']);
     expect(messages.map((m) => m.MessageAttributes?.reason?.StringValue).sort()).toEqual([huge.reason, small.reason].sort());
+    s3.destroy();
   });
 });
 

@@ -1,7 +1,7 @@
 import { loadConsumerConfig } from '../../../consumer/config';
 import { ConfigError } from '../../../shared/config-util';
 
-const aws = { TICKSTREAM_MODE: 'aws', TICKSTREAM_ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:t', TICKSTREAM_DLQ_URL: 'https://sqs/x', TICKSTREAM_FIREHOSE_STREAM: 'f' };
+const aws = { TICKSTREAM_MODE: 'aws', TICKSTREAM_ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:t', TICKSTREAM_DLQ_URL: 'https://sqs/x', TICKSTREAM_DLQ_BUCKET: 'lake', TICKSTREAM_FIREHOSE_STREAM: 'f' };
 
 describe('loadConsumerConfig', () => {
   it('defaults to a frozen AWS-mode config', () => {
@@ -9,6 +9,7 @@ describe('loadConsumerConfig', () => {
     expect(c.mode).toBe('aws');
     expect(Object.isFrozen(c)).toBe(true);
     expect(c.checkpointEveryRecords).toBe(5000);
+    expect(c.aws).toEqual({ alertTopicArn: aws.TICKSTREAM_ALERT_TOPIC_ARN, deadLetterQueueUrl: 'https://sqs/x', deadLetterBucket: 'lake', firehoseStream: 'f' });
   });
 
   it.each([
@@ -17,6 +18,8 @@ describe('loadConsumerConfig', () => {
     [{ TICKSTREAM_MODE: 'cloud' }, 'TICKSTREAM_MODE'],
     [{ TICKSTREAM_DYNAMODB_ENDPOINT: 'localhost:8000' }, 'TICKSTREAM_DYNAMODB_ENDPOINT'],
     [{ TICKSTREAM_FIREHOSE_STREAM: '' }, 'TICKSTREAM_FIREHOSE_STREAM'],
+    [{ TICKSTREAM_DLQ_BUCKET: undefined }, 'TICKSTREAM_DLQ_BUCKET'],
+    [{ TICKSTREAM_DLQ_BUCKET: ' ' }, 'TICKSTREAM_DLQ_BUCKET'],
     [{ TICKSTREAM_TICKS_TTL_DAYS: '-1' }, 'TICKSTREAM_TICKS_TTL_DAYS'],
   ])('rejects %j naming the variable', (bad, variable) => {
     let err: unknown;

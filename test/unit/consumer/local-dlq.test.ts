@@ -40,4 +40,19 @@ describe('LocalDeadLetterQueue', () => {
     await second.close();
     expect(await lines()).toEqual([deadLetter(), deadLetter({ shard_id: 'shardId-000000000002' })]);
   });
+
+  it('dedups on the letter id: two ticks of one record are two letters, and a replay of either appends nothing', async () => {
+    const record = deadLetter();
+    const tick0 = deadLetter({ kind: 'tick', id: `${record.id}/0`, reason: 'analysis failed: RangeError' });
+    const tick1 = deadLetter({ kind: 'tick', id: `${record.id}/1`, reason: 'analysis failed: RangeError' });
+    const first = new LocalDeadLetterQueue({ dataDir });
+    await first.put(tick0);
+    await first.put(tick1);
+    await first.close();
+    const replay = new LocalDeadLetterQueue({ dataDir });
+    await replay.put({ ...tick1, at: '2024-03-02T00:00:00.000Z' });
+    await replay.put({ ...tick0, at: '2024-03-02T00:00:00.000Z' });
+    await replay.close();
+    expect(await lines()).toEqual([tick0, tick1]);
+  });
 });

@@ -7,11 +7,15 @@
 import type { BatchGetItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { PartialWriteError, SinkWriteError, StateStoreError } from '../../../consumer/errors';
+import { DeadLetterError, PartialWriteError, SinkWriteError, StateStoreError } from '../../../consumer/errors';
 import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynamodb-ticks';
 import { DynamoStateStore } from '../../../consumer/sinks/dynamodb-state';
 import { FIREHOSE_MAX_BYTES, FirehoseTickSink, packBatches } from '../../../consumer/sinks/firehose';
-import { SQS_MAX_BODY_BYTES, bodyOf } from '../../../consumer/sinks/sqs-dlq';
+import { SqsDeadLetterQueue } from '../../../consumer/sinks/sqs-dlq';
+import type { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { urlSafeId } from '../../../consumer/dead-letters';
+import type { DeadLetter } from '../../../consumer/ports';
 import type { RetryPolicy } from '../../../consumer/sinks/util';
 import { ENRICHED_COLUMNS } from '../../../shared/enriched';
 import { deadLetter, knownInput, tick } from './factories';
@@ -193,18 +197,35 @@ describe('FirehoseTickSink with a fake client', () => {
   });
 });
 
-describe('SQS dead-letter body', () => {
-  it('keeps small letters whole', () => {
-    const d = deadLetter();
-    expect(JSON.parse(bodyOf(d))).toEqual(d);
+describe('SqsDeadLetterQueue with fake clients', () => {
+  const big = (): DeadLetter => deadLetter({ data_base64: Buffer.alloc(900 * 1024, 7).toString('base64'), reason: 'payload too large: 921600 bytes > 16384' });
+
+  it('sends a small letter whole as the message body and writes nothing to S3', async () => {
+    const sqs = fakeClient<SQSClient>(() => Promise.resolve({ MessageId: 'm1' }));
+    const s3 = fakeClient<S3Client>(() => Promise.resolve({}));
+    await new SqsDeadLetterQueue(sqs.client, s3.client, { queueUrl: 'q', bucket: 'lake' }).put(deadLetter());
+    expect(s3.calls).toHaveLength(0);
+    expect(JSON.parse(String((sqs.calls[0] as SendMessageCommand).input.MessageBody))).toEqual(deadLetter());
   });
 
-  it('cuts a 900 KB payload to fit SQS, keeping the reason and coordinates and saying so', () => {
-    const d = deadLetter({ data_base64: Buffer.alloc(900 * 1024, 7).toString('base64'), reason: 'payload too large: 921600 bytes > 16384' });
-    const body = bodyOf(d);
-    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(SQS_MAX_BODY_BYTES);
-    const parsed = JSON.parse(body) as Record<string, unknown>;
-    expect(parsed).toMatchObject({ shard_id: d.shard_id, sequence_number: d.sequence_number, reason: d.reason, data_truncated: true, data_bytes: 900 * 1024 });
-    expect(d.data_base64.startsWith(String(parsed.data_base64))).toBe(true);
+  it('writes an oversized letter whole to S3 before it sends the pointer', async () => {
+    const order: string[] = [];
+    const sqs = fakeClient<SQSClient>(() => (order.push('sqs'), Promise.resolve({ MessageId: 'm1' })));
+    const s3 = fakeClient<S3Client>(() => (order.push('s3'), Promise.resolve({})));
+    const letter = big();
+    await new SqsDeadLetterQueue(sqs.client, s3.client, { queueUrl: 'q', bucket: 'lake' }).put(letter);
+    expect(order).toEqual(['s3', 'sqs']);
+    const obj = (s3.calls[0] as PutObjectCommand).input;
+    expect({ bucket: obj.Bucket, key: obj.Key }).toEqual({ bucket: 'lake', key: `dead-letters/dt=2024-03-01/${urlSafeId(letter.id)}.json` });
+    expect(JSON.parse(obj.Body as string)).toEqual(letter);
+    const body = JSON.parse(String((sqs.calls[0] as SendMessageCommand).input.MessageBody)) as Record<string, unknown>;
+    expect(body).toEqual({ ...deadLetter(), data_base64: undefined, payload_s3: `s3://lake/${obj.Key}`, data_bytes: 900 * 1024, reason: letter.reason });
+  });
+
+  it('sends no pointer when the object could not be written (it would point at nothing)', async () => {
+    const sqs = fakeClient<SQSClient>(() => Promise.resolve({ MessageId: 'm1' }));
+    const s3 = fakeClient<S3Client>(() => Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })));
+    await expect(new SqsDeadLetterQueue(sqs.client, s3.client, { queueUrl: 'q', bucket: 'lake' }).put(big())).rejects.toBeInstanceOf(DeadLetterError);
+    expect(sqs.calls).toHaveLength(0);
   });
 });

@@ -8,6 +8,7 @@ import { ENV } from '../../../shared/env-names';
 import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { NAMED_QUERY_NAMES } from '../../../shared/queries';
 import { TABLE_KEYS, kclTableDefs } from '../../../shared/tables';
+import { DEAD_LETTER_OBJECT_PREFIX } from '../../../consumer/dead-letters';
 import { DEFAULTS } from '../../../infra/config';
 import { kclTableActions, kclTableNames, KCL_KINESIS_ACTIONS } from '../../../infra/kcl';
 import { CONSUMER_STOP_TIMEOUT_SECONDS, FIREHOSE_ERROR_PREFIX } from '../../../infra/stack';
@@ -168,6 +169,27 @@ describe('KCL permissions (consumer task role)', () => {
 
   test('no cloudwatch:PutMetricData: the KCL runs with metricsLevel NONE and the app emits EMF', () => {
     expect(policyStatements(s).flatMap((st) => st.actions)).not.toContain('cloudwatch:PutMetricData');
+  });
+
+  test('the consumer may put objects under dead-letters/ of the lake, and nothing else in S3', () => {
+    const lake = resourcesOfType(s, 'AWS::S3::Bucket').find((b) => b.id.startsWith('Lake'))?.id ?? '';
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ConsumerTaskTaskRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [lake, 'Arn'] }, `/${DEAD_LETTER_OBJECT_PREFIX}*`]] } },
+        ]),
+      },
+    });
+    const s3 = consumer().filter((st) => st.actions.some((a) => a.startsWith('s3:')));
+    expect(s3.map((st) => ({ actions: st.actions, resources: resources(st) }))).toEqual([{ actions: ['s3:PutObject'], resources: [`\${${lake}.Arn}/dead-letters/*`] }]);
+  });
+
+  test('the consumer is told the lake bucket for oversized dead letters', () => {
+    const lake = resourcesOfType(s, 'AWS::S3::Bucket').find((b) => b.id.startsWith('Lake'))?.id ?? '';
+    s.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Name: 'consumer', Environment: Match.arrayWith([{ Name: ENV.deadLetterBucket, Value: { Ref: lake } }]) })],
+    });
   });
 
   test('the consumer writes its four tables, Firehose, SNS and SQS, and can delete nothing', () => {
@@ -456,6 +478,6 @@ describe('cdk-nag AwsSolutions', () => {
       const rule = a.id.replace(/\[.*$/, '');
       byRule[rule] = (byRule[rule] ?? 0) + 1;
     }
-    expect(byRule).toEqual({ 'AwsSolutions-KDS3': 1, 'AwsSolutions-IAM5': 5, 'AwsSolutions-SQS3': 1, 'AwsSolutions-ECS2': 2 });
+    expect(byRule).toEqual({ 'AwsSolutions-KDS3': 1, 'AwsSolutions-IAM5': 6, 'AwsSolutions-SQS3': 1, 'AwsSolutions-ECS2': 2 });
   });
 });
