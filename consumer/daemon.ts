@@ -15,6 +15,8 @@ import { ensureKclJars, javaCommand, projectRoot } from './kcl/jars';
 import { MULTI_LANG_DAEMON_CLASS } from './kcl/daemon';
 import { daemonPropertiesFromEnv, formatProperties } from './kcl/properties';
 import { loadConsumerConfig } from './config';
+import { EXIT_CONFIG } from './errors';
+import { ENV } from '../shared/env-names';
 
 // Processors' stderr is copied verbatim to the daemon's stderr; the
 // DrainChildSTDERRTask logger would log every line a second time, wrapped.
@@ -40,7 +42,7 @@ function main(): void {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tickstream consumer: invalid configuration: ${err.message}\n`);
-      process.exit(78);
+      process.exit(EXIT_CONFIG);
     }
     throw err;
   }
@@ -51,11 +53,23 @@ function main(): void {
   fs.writeFileSync(propsFile, propsText);
   fs.writeFileSync(logback, LOGBACK);
   const jars = ensureKclJars();
+  // A record processor that meets a configuration error writes its one line
+  // here before it exits (consumer/main.ts); the daemon then exits too, and
+  // this process turns that into exit 78 with the line, so the task's stop
+  // reason says what to fix instead of "exit 1".
+  const stopFile = path.join(runDir, 'configuration-stop');
   const child = spawn(javaCommand(), ['-XX:+UseSerialGC', '-XX:MaxRAMPercentage=50', `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, MULTI_LANG_DAEMON_CLASS, '--properties-file', propsFile], {
     stdio: 'inherit',
+    env: { ...process.env, [ENV.stopFile]: stopFile },
   });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 143 : 1)));
+  child.on('exit', (code, signal) => {
+    if (fs.existsSync(stopFile)) {
+      process.stderr.write(`tickstream consumer: stopped: ${fs.readFileSync(stopFile, 'utf8').trim()}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    process.exit(code ?? (signal ? 143 : 1));
+  });
 }
 
 main();

@@ -3,6 +3,7 @@
  * 4-shard stream, the real KCL daemon(s) and a synthetic market, with a live
  * status line, a graceful stop on Ctrl-C or --duration, and a summary.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KinesisWriter } from '../producer/kinesis-writer';
@@ -13,6 +14,7 @@ import type { TickSource } from '../producer/sources/source';
 import { createLogger } from '../shared/logger';
 import { startPipeline, type Pipeline } from './pipeline';
 import { percentile } from './status-server';
+import { judge } from './verdict';
 
 const USAGE = `Usage: npm start -- [options]
   --symbols <n>      number of synthetic symbols (default 20)
@@ -192,8 +194,10 @@ async function run(opts: Options): Promise<number> {
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
     // KCL's first start on a fresh lease table waits a random 1-30 s before
     // its shard sync (README, "Start-up timers"); say so instead of looking stuck.
-    const hint = t.applied === 0 ? '  (KCL workers bootstrapping the lease table; the first start takes 15-50 s)' : '';
-    return `[${secs}s] produced ${produced}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producerErrors + writer.stats.failedRecords}${hint}`;
+    const hint = t.shardsStarted.size === 0 ? '  (KCL workers bootstrapping the lease table; the first start takes 15-50 s)' : '';
+    const refused = producerMetrics.refusals().total;
+    const stops = pipeline.configStops.filter((x) => x !== undefined).length;
+    return `[${secs}s] produced ${produced}${refused > 0 ? ` (refused ${refused})` : ''}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producerErrors + writer.stats.failedRecords}${stops > 0 ? `  STOPPED workers ${stops}` : ''}${hint}`;
   };
   const ticker = setInterval(() => {
     if (tty) process.stdout.write(`\r\x1b[2K${statusLine()}`);
@@ -215,7 +219,12 @@ async function run(opts: Options): Promise<number> {
   const producedAt = Date.now();
   // Drain: let the consumers catch up before asking them to stop.
   const drainDeadline = Date.now() + 120_000;
-  while (pipeline.status.totals.applied < produced && Date.now() < drainDeadline && !(interrupted && Date.now() - producedAt > 15_000)) {
+  // Drained when every produced tick is applied, a duplicate or dead-lettered
+  // (a dead-lettered record may hold several ticks, so this can end early
+  // by a few; the stored-rows check below is exact), or every worker stopped.
+  const accounted = (): number => pipeline.status.totals.applied + pipeline.status.totals.deadLetters;
+  const allStopped = (): boolean => pipeline.configStops.filter((x) => x !== undefined).length === opts.workers;
+  while (accounted() < produced && !allStopped() && Date.now() < drainDeadline && !(interrupted && Date.now() - producedAt > 15_000)) {
     await new Promise((r) => setTimeout(r, 250));
   }
   const drainMs = Date.now() - producedAt;
@@ -229,6 +238,7 @@ async function run(opts: Options): Promise<number> {
   await pipeline.stop();
 
   const t = pipeline.status.totals;
+  const letters = deadLettersSince(opts.dataDir, t0);
   const elapsed = (producedAt - t0) / 1000;
   const errors = t.errors + producerErrors + writer.stats.failedRecords;
   const summary = {
@@ -238,10 +248,12 @@ async function run(opts: Options): Promise<number> {
     duplicates_skipped: t.duplicates,
     producer_refused: producerMetrics.refusals(),
     dead_letters: t.deadLetters,
+    dead_letter_reasons: letters.byReason,
     signals: t.signals,
     alerts_published: t.alertsPublished,
     errors,
     sink_retries: t.sinkRetries,
+    worker_restarts: pipeline.restarts.reduce((a, b) => a + (b ?? 0), 0),
     producer_retried_records: writer.stats.retriedRecords,
     seconds_to_first_consumed_tick: t.firstAppliedAt === undefined ? null : (t.firstAppliedAt - t0) / 1000,
     consumed_ticks_per_s: Math.round(t.applied / Math.max(1, elapsed)),
@@ -257,13 +269,37 @@ async function run(opts: Options): Promise<number> {
     data_dir: opts.dataDir,
     logs: runDir,
   };
-  const ok = rows === produced && t.applied >= produced && errors === 0;
+  const stops = pipeline.configStops.filter((x): x is string => x !== undefined);
+  const verdict = judge({ produced, rows, applied: t.applied, deadLetters: t.deadLetters, errors, stops, refused: producerMetrics.refusals().total });
   out('');
   out('tickstream summary');
   out('──────────────────');
   for (const [k, v] of Object.entries(summary)) out(`  ${k.padEnd(32)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
-  out(ok ? '  result                           OK: every produced tick was consumed and stored, no errors' : '  result                           INCOMPLETE: see the counts above and the logs');
-  return ok ? 0 : 1;
+  out(`  ${'result'.padEnd(32)} ${verdict.line}`);
+  return verdict.ok ? 0 : 1;
+}
+
+/** Dead letters written since `since` (this run), counted by reason. */
+function deadLettersSince(dataDir: string, since: number): { byReason: Record<string, number> } {
+  const byReason: Record<string, number> = {};
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dataDir, 'dead-letters.jsonl'), 'utf8');
+  } catch {
+    return { byReason };
+  }
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const l = JSON.parse(line) as { at?: string; reason?: string };
+      if (l.at === undefined || Date.parse(l.at) < since) continue;
+      const key = (l.reason ?? '?').slice(0, 80);
+      byReason[key] = (byReason[key] ?? 0) + 1;
+    } catch {
+      /* a torn last line while a worker appends */
+    }
+  }
+  return { byReason };
 }
 
 async function main(): Promise<void> {

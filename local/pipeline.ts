@@ -35,6 +35,12 @@ export interface PipelineOptions {
    *  the graceful shutdown (shutdownRequested + last checkpoint of every
    *  processor). Unset: KCL's default, which does not wait at all. */
   shutdownGraceMillis?: number;
+  /** Restart a worker whose daemon exits unbidden, with the same worker id,
+   *  as ECS restarts a task (default true). A configuration stop (exit 78
+   *  with a stop file) is not restarted: it would only fail again. */
+  supervise?: boolean;
+  /** Extra environment for the record processors (fault injection, quarantine). */
+  workerEnv?: Record<string, string>;
   log?: (msg: string) => void;
 }
 
@@ -47,6 +53,10 @@ export interface Pipeline {
   readonly workers: (ManagedProcess | undefined)[];
   /** Present when started with `dynamodbProxy: true`. */
   readonly dynamoProxy: FaultProxy | undefined;
+  /** Unbidden exits each worker was restarted after. */
+  readonly restarts: number[];
+  /** The line a worker stopped with on a configuration error, per worker. */
+  readonly configStops: (string | undefined)[];
   startWorker(i: number): ManagedProcess;
   /** SIGTERM. With `shutdownGraceMillis` set, to the daemon's JVM only, which
    *  asks each processor to checkpoint (shutdownRequested), then exits;
@@ -121,8 +131,33 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     if (o.dynamodbProxy === true) dynamoProxy = await startFaultProxy({ host: '127.0.0.1', port: stack.emulators.dynamodb.port });
     const workerDynamoEndpoint = dynamoProxy?.endpoint ?? stack.dynamodbEndpoint;
     const workers: (ManagedProcess | undefined)[] = [];
+    const restarts: number[] = [];
+    const configStops: (string | undefined)[] = [];
+    /** Workers stopped or killed on purpose: not restarted. */
+    const retired = new Set<number>();
+    let stopped = false;
+    const stopFileOf = (i: number): string => path.join(o.runDir, `worker-${i + 1}.stop`);
+    const supervise = (i: number, proc: ManagedProcess): void => {
+      void proc.exited.then((code) => {
+        if (stopped || retired.has(i) || workers[i] !== proc) return;
+        const stopFile = stopFileOf(i);
+        if (fs.existsSync(stopFile)) {
+          configStops[i] = fs.readFileSync(stopFile, 'utf8').trim();
+          o.log?.(`worker-${i + 1} stopped on a configuration error (exit ${code}): ${configStops[i]}`);
+          return;
+        }
+        if (o.supervise === false) return;
+        restarts[i] = (restarts[i] ?? 0) + 1;
+        o.log?.(`worker-${i + 1} exited (code ${code}); restarting it with the same worker id, as ECS would`);
+        setTimeout(() => {
+          if (!stopped && !retired.has(i) && workers[i] === proc) startWorker(i);
+        }, 1000);
+      });
+    };
     const startWorker = (i: number): ManagedProcess => {
       const workerId = `worker-${i + 1}`;
+      retired.delete(i);
+      fs.rmSync(stopFileOf(i), { force: true });
       const proc = startDaemon({
         name: workerId,
         jarsDir,
@@ -158,13 +193,15 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           // The SDK's notice that its 2027 releases need Node 22 is noise in
           // every processor's log; package-lock pins versions that run on 20.
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          [ENV.stopFile]: stopFileOf(i),
+          ...o.workerEnv,
         },
       });
       workers[i] = proc;
+      supervise(i, proc);
       return proc;
     };
     for (let i = 0; i < o.workers; i++) startWorker(i);
-    let stopped = false;
     return {
       stack,
       status,
@@ -173,14 +210,18 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       tables,
       workers,
       dynamoProxy,
+      restarts,
+      configStops,
       startWorker,
       async stopWorker(i, graceMs = 30000) {
+        retired.add(i);
         const w = workers[i];
         if (w === undefined) return;
         if (o.shutdownGraceMillis === undefined) await w.stop(graceMs);
         else await stopJvmFirst(w, graceMs);
       },
       async killWorker(i) {
+        retired.add(i);
         const w = workers[i];
         if (w?.child.pid !== undefined) {
           try {
