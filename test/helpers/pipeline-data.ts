@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SymbolAnalyzer } from '../../analytics';
 import { MemoryAlertPublisher } from '../../consumer/sinks/memory';
-import type { Alert } from '../../consumer/ports';
+import type { Alert, DeadLetter } from '../../consumer/ports';
 import { ENRICHED_COLUMNS, type EnrichedTick } from '../../shared/enriched';
 import { duckdb } from '../../shared/parquet';
 import { encodeTick, type Tick } from '../../shared/tick';
@@ -102,13 +102,7 @@ export function readAlerts(dataDir: string): AlertLine[] {
   return readJsonLines<AlertLine>(path.join(dataDir, 'alerts.jsonl'));
 }
 
-export interface DeadLetterLine {
-  data_base64: string;
-  shard_id: string;
-  sequence_number: string;
-  reason: string;
-  at: string;
-}
+export type DeadLetterLine = DeadLetter;
 
 export function readDeadLetters(dataDir: string): DeadLetterLine[] {
   return readJsonLines<DeadLetterLine>(path.join(dataDir, 'dead-letters.jsonl'));

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { startPipeline, type Pipeline } from '../../../local/pipeline';
 import { closeDuckdb } from '../../../shared/parquet';
@@ -37,9 +38,21 @@ const KINDS: PoisonKind[] = [
   { name: 'NaN price (string)', make: (t) => json({ ...t, price: 'NaN' }), reason: /^invalid tick: price/ },
   { name: 'NaN price (null, what JSON.stringify makes of NaN)', make: (t) => json({ ...t, price: Number.NaN }), reason: /^invalid tick: price/ },
   { name: 'unknown schema version', make: (t) => json({ ...t, v: 99 }), reason: /^unknown schema version: 99$/ },
+  // Beyond each bound of the tick contract (shared/tick.ts TICK_BOUNDS): values
+  // no sink or formatter can hold. Each once crashed or stalled a shard.
+  { name: 'ts before 2000', make: (t) => json({ ...t, ts: Date.UTC(1999, 11, 31) }), reason: /^invalid tick: ts: must be at or after 2000-01-01/ },
+  { name: 'ts in 2100', make: (t) => json({ ...t, ts: Date.UTC(2100, 0, 1) }), reason: /^invalid tick: ts: must be before 2100-01-01/ },
+  { name: 'ts past what Date can print', make: (t) => json({ ...t, ts: 9e15 }), reason: /^invalid tick: ts: must be before 2100-01-01/ },
+  { name: 'producedAt in 2100', make: (t) => json({ ...t, producedAt: Date.UTC(2100, 0, 1) }), reason: /^invalid tick: producedAt: must be before/ },
+  { name: 'price beyond DynamoDB', make: (t) => json({ ...t, price: 1e130 }), reason: /^invalid tick: price: must be at most/ },
+  { name: 'price below DynamoDB', make: (t) => json({ ...t, price: 1e-131 }), reason: /^invalid tick: price: must be at least/ },
+  { name: 'previousClose above its ceiling', make: (t) => json({ ...t, previousClose: 1e13 }), reason: /^invalid tick: previousClose: must be at most/ },
+  { name: 'volume above its ceiling', make: (t) => json({ ...t, volume: 1e16 }), reason: /^invalid tick: volume: must be at most/ },
   // Kinesis takes up to 1 MiB per record; this one is a tick with 900 KB of padding.
   { name: '900 KB payload', make: (t) => json({ ...t, pad: 'x'.repeat(900 * 1024) }), reason: /^payload too large: \d+ bytes/ },
 ];
+const HUGE = KINDS[KINDS.length - 1]!;
+const SMALL = KINDS.slice(0, -1);
 
 /**
  * Poison records: about 1 % of a stream is malformed or invalid, put with
@@ -75,7 +88,7 @@ describe('poison records', () => {
       records.push({ partitionKey: t.symbol, data: Buffer.from(JSON.stringify(t)) });
       if (i % 100 === 50) {
         // two 900 KB records are enough; the rest cycle through the small kinds
-        const kind = bad === 7 || bad === 33 ? KINDS[6]! : KINDS[bad % 6]!;
+        const kind = bad === 7 || bad === 33 ? HUGE : SMALL[bad % SMALL.length]!;
         records.push({ partitionKey: t.symbol, data: kind.make(t), kind });
         bad++;
       }
@@ -98,7 +111,11 @@ describe('poison records', () => {
     await waitFor('status reports for every record', () => Promise.resolve(p.status.totals.records >= records.length + later.length ? true : undefined), 10_000, 100);
 
     const daemon = p.workers[0]!.child;
-    expect({ daemonExitCode: daemon.exitCode, daemonSignal: daemon.signalCode }).toEqual({ daemonExitCode: null, daemonSignal: null });
+    expect({ daemonExitCode: daemon.exitCode, daemonSignal: daemon.signalCode, restarts: p.restarts[0] ?? 0 }).toEqual({ daemonExitCode: null, daemonSignal: null, restarts: 0 });
+    // No retry loop, no processor death: the bad values were refused at the door.
+    expect({ sinkRetries: p.status.totals.sinkRetries, errors: p.status.totals.errors }).toEqual({ sinkRetries: 0, errors: 0 });
+    const workerLog = fs.readFileSync(path.join(dir, 'run', 'worker-1.log'), 'utf8');
+    expect(workerLog.split('\n').filter((l) => /Child process exited with value: [1-9]|Process terminated|RangeError|Number overflow|nothing is checkpointed past it/.test(l))).toEqual([]);
     // Each record was handled exactly once: a processor that crashed on a
     // poison record would have been restarted and replayed from its checkpoint.
     expect({ records: p.status.totals.records, applied: p.status.totals.applied, deadLetters: p.status.totals.deadLetters, duplicates: p.status.totals.duplicates }).toEqual({
