@@ -2,6 +2,7 @@ import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } fro
 import type { Logger } from '../shared/logger';
 import { MAX_TICKS_PER_RECORD, encodeTickBatch, tickBatchSize, tickProblem, type Tick } from '../shared/tick';
 import { backoffDelay, systemClock, type BackoffPolicy, type Clock } from './clock';
+import { classifyError } from '../shared/error-class';
 import { KinesisWriteError, RecordTooLargeError, errorForLog } from './errors';
 import { ProducerMetrics } from './metrics';
 
@@ -44,8 +45,6 @@ export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
 /** A bad input file can refuse a million ticks: the count says the rest. */
 export const REFUSALS_LOGGED_PER_REASON = 5;
 
-/** Errors where retrying the same request cannot help. */
-const FATAL_ERRORS = new Set(['ResourceNotFoundException', 'ValidationException', 'AccessDeniedException', 'InvalidArgumentException', 'KMSAccessDeniedException', 'KMSDisabledException', 'KMSNotFoundException', 'UnrecognizedClientException']);
 
 interface Entry {
   readonly symbol: string;
@@ -55,6 +54,8 @@ interface Entry {
   attempts: number;
   /** ticks in this record: 1, or more once sealed into an aggregate */
   readonly count: number;
+  /** Sent alone: an item error failed a call it shared, and this finds which record it was. */
+  isolate?: boolean;
 }
 
 /**
@@ -185,11 +186,13 @@ export class KinesisWriter {
           this.ready.delete(symbol);
           continue;
         }
+        if (head.isolate === true && batch.length > 0) continue;
         // A record alone always fits a call (it passed the 1 MiB check).
         if (batch.length >= this.maxRecords || (batch.length > 0 && bytes + head.size > this.maxBytes)) break;
         batch.push(head);
         bytes += head.size;
         this.ready.delete(symbol);
+        if (head.isolate === true) break;
       }
       if (batch.length === 0) return;
       this.inFlight++;
@@ -239,12 +242,12 @@ export class KinesisWriter {
    */
   private seal(q: Entry[]): Entry | undefined {
     const head = q[0];
-    if (head === undefined || head.count > 1 || head.attempts > 0 || q.length === 1 || this.maxTicksPerRecord === 1) return head;
+    if (head === undefined || head.count > 1 || head.attempts > 0 || head.isolate === true || q.length === 1 || this.maxTicksPerRecord === 1) return head;
     let k = 0;
     let bytes = 0;
     while (k < q.length && k < this.maxTicksPerRecord) {
       const e = q[k]!;
-      if (e.count > 1 || e.attempts > 0) break;
+      if (e.count > 1 || e.attempts > 0 || e.isolate === true) break;
       // symbol bytes count toward the 1 MiB limit with the data (partition key)
       if (k > 0 && tickBatchSize(k + 1, bytes + e.data.byteLength) + Buffer.byteLength(head.symbol) > KINESIS_MAX_RECORD_BYTES) break;
       bytes += e.data.byteLength;
@@ -271,9 +274,23 @@ export class KinesisWriter {
   }
 
   private retryLater(failed: Entry[], codes: Map<string, number>, callError: unknown): void {
-    const name = callError === undefined ? undefined : errorName(callError);
-    if (name !== undefined && FATAL_ERRORS.has(name)) {
-      this.fail(new KinesisWriteError(`PutRecords failed with ${name}; not retryable`, failed.length, { cause: callError }));
+    // Per-entry failures are throttling or internal errors (transient); a
+    // whole call that fails is classified like every sink error.
+    const c = callError === undefined ? undefined : classifyError(callError);
+    if (c?.class === 'config') {
+      this.fail(new KinesisWriteError(`PutRecords failed with ${c.code}; not retryable: ${c.hint ?? 'check the configuration'}`, failed.length, { cause: callError }));
+      return;
+    }
+    if (c?.class === 'item') {
+      if (failed.length > 1) {
+        // One record failed a call it shared: send each alone to find it.
+        for (const e of failed) {
+          e.isolate = true;
+          this.ready.add(e.symbol);
+        }
+        return;
+      }
+      for (const e of failed) this.drop(e, `kinesis: ${c.code}`, callError);
       return;
     }
     let maxAttempt = 0;
@@ -301,6 +318,18 @@ export class KinesisWriter {
       for (const e of failed) this.ready.add(e.symbol);
       this.pump();
     });
+  }
+
+  /** A record Kinesis refuses for good: its ticks are refused (counted and
+   *  named like the ones the gate refuses), and the symbol goes on. */
+  private drop(e: Entry, reason: string, cause: unknown): void {
+    const q = this.queues.get(e.symbol);
+    q?.shift();
+    this.buffered -= e.count;
+    for (let i = 0; i < e.count; i++) this.metrics.refuse(reason);
+    this.log?.warn('record refused by Kinesis, dropped', { symbol: e.symbol, ticks: e.count, reason, ...errorForLog(cause) });
+    if (q === undefined || q.length === 0) this.queues.delete(e.symbol);
+    else this.ready.add(e.symbol);
   }
 
   private fail(err: KinesisWriteError): void {

@@ -1,4 +1,4 @@
-import type { KinesisClient, PutRecordsCommand, PutRecordsCommandOutput, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, PutRecordsCommand, PutRecordsCommandOutput, PutRecordsRequestEntry, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { KinesisWriter, type KinesisWriterOptions } from '../../../producer/kinesis-writer';
 import { KinesisWriteError } from '../../../producer/errors';
 import { decodeRecord, type Tick } from '../../../shared/tick';
@@ -24,7 +24,7 @@ class FakeKinesis {
   concurrent = 0;
   maxConcurrent = 0;
   failEntry: (symbol: string, callNo: number) => string | undefined = () => undefined;
-  failCall: (callNo: number) => Error | undefined = () => undefined;
+  failCall: (callNo: number, records: PutRecordsRequestEntry[]) => Error | undefined = () => undefined;
   delayMs = 0;
   private seq = 0;
 
@@ -38,7 +38,7 @@ class FakeKinesis {
       this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
       try {
         await new Promise((r) => setTimeout(r, this.delayMs));
-        const err = this.failCall(callNo);
+        const err = this.failCall(callNo, records);
         if (err) throw err;
         const out: PutRecordsResultEntry[] = records.map((r) => {
           const key = r.PartitionKey ?? '';
@@ -98,6 +98,22 @@ describe('KinesisWriter', () => {
       total: 3,
       byReason: { 'price: must be at most 1000000000000': 2, 'ts: must be before 2100-01-01 (epoch ms 4102444800000)': 1 },
     });
+  });
+
+  it('finds the one record Kinesis refuses for good in a shared call, refuses its tick by reason, and writes every other in order', async () => {
+    const k = new FakeKinesis();
+    const all = ticks(40, 3);
+    const bad = all[61]!;
+    k.failCall = (_n, records) =>
+      records.some((r) => r.PartitionKey === bad.symbol && decodeRecord(r.Data!).ok && (decodeRecord(r.Data!) as { ticks: Tick[] }).ticks.some((t) => t.ts === bad.ts))
+        ? Object.assign(new Error('1 validation error detected'), { name: 'InvalidArgumentException', $metadata: { httpStatusCode: 400 } })
+        : undefined;
+    const w = writer(k, { maxTicksPerRecord: 1 });
+    await w.write(all);
+    expect(w.stats.recordsSent).toBe(119);
+    expect(w.metrics.refusals()).toEqual({ total: 1, byReason: { 'kinesis: InvalidArgumentException': 1 } });
+    const stored = k.stored.get(bad.symbol)!;
+    expect(stored).toEqual(all.filter((t) => t.symbol === bad.symbol && t.ts !== bad.ts).map((t) => t.ts - T0));
   });
 
   it('respects the byte limit per call', async () => {
