@@ -3,7 +3,7 @@
  * pk `symbol` (S), `state` (the analyzer state as a JSON string), `last_ts` (N).
  */
 import type { AttributeValue, DynamoDBClient, KeysAndAttributes } from '@aws-sdk/client-dynamodb';
-import { BatchGetItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../shared/logger';
 import { CorruptStateError, StateStoreError, describeError, isConditionalCheckFailed } from '../errors';
 import type { RestartLedger, ShardStarts, StateSnapshot, StateStore } from '../ports';
@@ -128,6 +128,9 @@ function decode(item: Record<string, AttributeValue>): StateSnapshot {
  * permission or stack change of its own. It is written at start-up and on a
  * clean stop, never per batch.
  */
+/** No KCL checkpoint is ever this: the next start counts from 1. */
+const CLEARED = '-';
+
 export class DynamoRestartLedger implements RestartLedger {
   constructor(
     private readonly client: DynamoDBClient,
@@ -158,12 +161,10 @@ export class DynamoRestartLedger implements RestartLedger {
     return this.put(shardId, { checkpoint, starts, suspect: sequenceNumber });
   }
 
-  async clear(shardId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { symbol: { S: DynamoRestartLedger.keyOf(shardId) } } }));
-    } catch (err) {
-      throw new StateStoreError(`DeleteItem ${DynamoRestartLedger.keyOf(shardId)} on ${this.tableName} failed: ${describeError(err)}`, { cause: err });
-    }
+  /** A PutItem of zero starts rather than a DeleteItem: the consumer's role
+   *  may put and update on the state table, and needs no delete for this. */
+  clear(shardId: string): Promise<void> {
+    return this.put(shardId, { checkpoint: CLEARED, starts: 0 });
   }
 
   private async put(shardId: string, s: ShardStarts): Promise<void> {
