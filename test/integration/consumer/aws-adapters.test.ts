@@ -37,6 +37,7 @@ import { SqsDeadLetterQueue } from '../../../consumer/sinks/sqs-dlq';
 import type { MotoServer } from '../../../local/moto';
 import { motoClientConfig, startMoto } from '../../../local/moto';
 import { NAMED_QUERIES } from '../../../shared/queries';
+import { classifyError } from '../../../shared/error-class';
 import { alert, deadLetter, knownInput, tick } from '../../unit/consumer/factories';
 
 // The first run on a fresh clone installs moto into .venv (a minute or two).
@@ -331,6 +332,34 @@ describe('queryAthena against moto Athena', () => {
     // Athena reports the result file's own location under the configured prefix.
     expect(q?.ResultConfiguration?.OutputLocation).toMatch(/^s3:\/\/lake\/athena\/[^/]+\.csv$/);
     athena.destroy();
+  });
+});
+
+describe('error classes of what moto answers, as the adapters pass them on', () => {
+  const classOf = async (p: Promise<unknown>): Promise<{ class: string; code: string }> => {
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const c = classifyError(err);
+    return { class: c.class, code: c.code };
+  };
+
+  it('a table, topic, queue or bucket that does not exist is a configuration error', async () => {
+    const sns = new SNSClient(cfg);
+    const s3 = new S3Client({ ...cfg, forcePathStyle: true });
+    const missingTopic = 'arn:aws:sns:us-east-1:123456789012:no-such-topic';
+    const alerts = await newTable('alerts');
+    expect(await classOf(new DynamoTicksSink(ddb, { tableName: 'no-such-table', ttlDays: 7 }).write([tick()]))).toEqual({ class: 'config', code: 'ResourceNotFoundException' });
+    expect(await classOf(new SnsAlertPublisher(ddb, sns, { topicArn: missingTopic, alertsTableName: alerts, cooldownMs: 0 }).publish(alert()))).toMatchObject({ class: 'config' });
+    expect(await classOf(new SqsDeadLetterQueue(sqs, s3, { queueUrl: `${moto.endpoint}/123456789012/no-such-queue`, bucket: 'x' }).put(deadLetter()))).toMatchObject({ class: 'config' });
+    sns.destroy();
+    s3.destroy();
+  });
+
+  it('a number DynamoDB cannot store is an item error', async () => {
+    const name = await newTable('ticks');
+    expect(await classOf(new DynamoTicksSink(ddb, { tableName: name, ttlDays: 7 }).write([{ ...tick(), sma5: 1e130 }]))).toEqual({ class: 'item', code: 'ValidationException' });
   });
 });
 
