@@ -29,9 +29,12 @@ export type TickSource = (typeof TICK_SOURCES)[number];
  *   (magnitudes 1e-130 to 1e125) and leave every computed column (change %,
  *   SMAs, bands, VWAP) inside it too: the widest ratio, 1e12 / 1e-9 × 100,
  *   is 1e23.
- * - Volume: 0 to 1e15 units per tick (more than a day's volume of the most
- *   traded crypto token in its smallest unit), so VWAP's running sums of
- *   price × volume stay below 1e27 per tick.
+ * - Volume: 0, or 1e-9 to 1e15 units per tick (more than a day's volume of
+ *   the most traded crypto token in its smallest unit). Not just any small
+ *   number: 5e-324 is a double DynamoDB cannot store, and a volume average
+ *   of it would make the volume ratio infinite. So VWAP's sums of
+ *   price × volume stay within 1e-18..1e27 per tick, and the volume ratio
+ *   below 1e25.
  */
 export const TICK_BOUNDS = {
   tsMin: Date.UTC(2000, 0, 1),
@@ -39,10 +42,12 @@ export const TICK_BOUNDS = {
   tsMax: Date.UTC(2100, 0, 1),
   priceMin: 1e-9,
   priceMax: 1e12,
+  /** the smallest non-zero volume */
+  volumeMin: 1e-9,
   volumeMax: 1e15,
 } as const;
 
-const { tsMin, tsMax, priceMin, priceMax, volumeMax } = TICK_BOUNDS;
+const { tsMin, tsMax, priceMin, priceMax, volumeMin, volumeMax } = TICK_BOUNDS;
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const time = z
   .number()
@@ -56,7 +61,11 @@ export const TickSchema = z.strictObject({
   symbol: z.string().regex(/^[A-Z0-9.^=-]{1,20}$/, 'symbol must be 1-20 of A-Z 0-9 . ^ = -'),
   ts: time,
   price,
-  volume: z.number().min(0, 'must be at least 0').max(volumeMax, `must be at most ${volumeMax}`),
+  volume: z
+    .number()
+    .min(0, 'must be at least 0')
+    .max(volumeMax, `must be at most ${volumeMax}`)
+    .refine((v) => v === 0 || v >= volumeMin, `must be 0 or at least ${volumeMin}`),
   previousClose: price,
   source: z.enum(TICK_SOURCES),
   producedAt: time,
@@ -129,7 +138,7 @@ function fastValidTick(json: unknown): Tick | undefined {
   if (typeof producedAt !== 'number' || !Number.isInteger(producedAt) || !(producedAt >= tsMin && producedAt < tsMax)) return undefined;
   if (typeof price !== 'number' || !(price >= priceMin && price <= priceMax)) return undefined;
   if (typeof previousClose !== 'number' || !(previousClose >= priceMin && previousClose <= priceMax)) return undefined;
-  if (typeof volume !== 'number' || !(volume >= 0 && volume <= volumeMax)) return undefined;
+  if (typeof volume !== 'number' || !(volume === 0 || (volume >= volumeMin && volume <= volumeMax))) return undefined;
   if (!SOURCE_SET.has(source)) return undefined;
   if (marketState !== undefined && !MARKET_STATE_SET.has(marketState)) return undefined;
   // Strict object: with every known key present, the key count proves there is no other.

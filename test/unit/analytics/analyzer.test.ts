@@ -1,5 +1,5 @@
-import { ENRICHED_COLUMNS } from '../../../shared/enriched';
-import type { Tick } from '../../../shared/tick';
+import { ENRICHED_COLUMNS, storable } from '../../../shared/enriched';
+import { TICK_BOUNDS, type Tick } from '../../../shared/tick';
 import {
   DEFAULT_ANALYSIS_CONFIG,
   InvalidConfigError,
@@ -210,5 +210,33 @@ describe('duplicates and misuse', () => {
     expect(Object.isFrozen(analysisConfig({ volumeSpikeRatio: 4 }))).toBe(true);
     expect(() => analysisConfig({ anomalyThresholdPct: -1 })).toThrow(InvalidConfigError);
     expect(() => analysisConfig({ crossoverMinGapPct: Number.NaN })).toThrow(/crossoverMinGapPct/);
+  });
+});
+
+describe('columns every sink can hold', () => {
+  const MIN_ = 60_000;
+
+  it('storable() keeps finite values inside DynamoDB range and nulls the rest', () => {
+    expect([0, -0, 1e-130, -1e-130, 1e125, -1e125, 42.5].map(storable)).toEqual([0, -0, 1e-130, -1e-130, 1e125, -1e125, 42.5]);
+    expect([Number.NaN, Infinity, -Infinity, 1e126, -1e126, 1e-131, 5e-324, null].map(storable)).toEqual([null, null, null, null, null, null, null, null]);
+  });
+
+  it('under the tick bounds every numeric column of every row is storable, at the most extreme valid ticks', () => {
+    const B = TICK_BOUNDS;
+    const a = new SymbolAnalyzer('EDGE');
+    const numbers: { i: number; column: string; v: number }[] = [];
+    for (let i = 0; i < 200; i++) {
+      // prices jumping between both ends, volumes between the smallest and largest
+      const price = i % 3 === 0 ? B.priceMin : i % 3 === 1 ? B.priceMax : 1;
+      const volume = i % 5 === 4 ? B.volumeMax : i % 5 === 3 ? 0 : B.volumeMin;
+      const r = a.analyze(tick({ symbol: 'EDGE', ts: T0 + i * MIN_, price, previousClose: i % 2 === 0 ? B.priceMin : B.priceMax, volume }));
+      if (r.kind !== 'applied') continue;
+      for (const c of ENRICHED_COLUMNS) {
+        const v = (r.row as unknown as Record<string, unknown>)[c.name];
+        if (typeof v === 'number') numbers.push({ i, column: c.name, v });
+      }
+    }
+    expect(numbers.length).toBeGreaterThan(200 * 10);
+    expect(numbers.filter((x) => storable(x.v) !== x.v)).toEqual([]);
   });
 });

@@ -32,7 +32,7 @@ const validTick: fc.Arbitrary<Tick> = fc.record(
     // Each numeric field over its whole valid range, its ends included.
     ts: fc.oneof(fc.integer({ min: B.tsMin, max: B.tsMax - 1 }), fc.constantFrom(B.tsMin, B.tsMax - 1)),
     price: fc.oneof(fc.double({ min: B.priceMin, max: B.priceMax, noNaN: true }), fc.constantFrom(B.priceMin, B.priceMax)),
-    volume: fc.oneof(fc.double({ min: 0, max: B.volumeMax, noNaN: true }), fc.nat(), fc.constant(B.volumeMax)),
+    volume: fc.oneof(fc.double({ min: B.volumeMin, max: B.volumeMax, noNaN: true }), fc.nat(), fc.constantFrom(0, B.volumeMin, B.volumeMax)),
     previousClose: fc.oneof(fc.double({ min: B.priceMin, max: B.priceMax, noNaN: true }), fc.constantFrom(B.priceMin, B.priceMax)),
     source: fc.constantFrom(...TICK_SOURCES),
     producedAt: fc.integer({ min: B.tsMin, max: B.tsMax - 1 }),
@@ -46,7 +46,7 @@ const oddValue = fc.oneof(
   fc.jsonValue(),
   fc.constantFrom(0, -1, 1.5, 2 ** 53, 2 ** 60, -0, 1e308, '', 'aapl', 'A'.repeat(21), 'A B', 'REGULAR', 'yahoo', null, true, [], {}),
   // every bound, and the first value past it
-  fc.constantFrom(B.tsMin, B.tsMin - 1, B.tsMax - 1, B.tsMax, 8.64e15 + 1, B.priceMin, down(B.priceMin), B.priceMax, up(B.priceMax), B.volumeMax, up(B.volumeMax), 1e126, 1e-131),
+  fc.constantFrom(B.tsMin, B.tsMin - 1, B.tsMax - 1, B.tsMax, 8.64e15 + 1, B.priceMin, down(B.priceMin), B.priceMax, up(B.priceMax), B.volumeMax, up(B.volumeMax), B.volumeMin, down(B.volumeMin), 5e-324, 1e126, 1e-131),
 );
 
 /** A valid tick with a few keys overwritten, deleted or added: near misses find the edge cases. */
@@ -108,6 +108,7 @@ describe('decodeTick (fast path + zod)', () => {
     ['price at its upper bound', { price: B.priceMax }],
     ['previousClose at both bounds', { previousClose: B.priceMin, price: B.priceMax }],
     ['volume at its upper bound', { volume: B.volumeMax }],
+    ['the smallest non-zero volume', { volume: B.volumeMin }],
   ])('accepts %s', (_name, o) => {
     expect(decodeTick(at(o))).toMatchObject({ ok: true });
     expect(decodeTick(at(o))).toEqual(referenceDecode(at(o)));
@@ -124,6 +125,8 @@ describe('decodeTick (fast path + zod)', () => {
     ['previousClose below DynamoDB (1e-131)', { previousClose: 1e-131 }, /^invalid tick: previousClose: must be at least/],
     ['volume just above its upper bound', { volume: up(B.volumeMax) }, /^invalid tick: volume: must be at most 1000000000000000/],
     ['negative volume', { volume: -1 }, /^invalid tick: volume: must be at least 0/],
+    ['a volume DynamoDB cannot store (5e-324)', { volume: 5e-324 }, /^invalid tick: volume: must be 0 or at least 1e-9/],
+    ['a volume just below the smallest non-zero one', { volume: down(B.volumeMin) }, /^invalid tick: volume: must be 0 or at least 1e-9/],
   ])('refuses %s, naming the field and the bound', (_name, o, reason) => {
     const r = decodeTick(at(o));
     expect(r).toEqual(referenceDecode(at(o)));
