@@ -186,14 +186,15 @@ export class ShardProcessor {
    * one more start at it is counted; past `quarantineAfter` the shard runs in
    * quarantine (record by record) until it gets past the records it died on.
    */
-  async initialize(shardId: string, startingAt?: string): Promise<void> {
+  async initialize(shardId: string, startingAt?: string | null): Promise<void> {
     this.shardId = shardId;
     this.log = this.deps.logger.child({ shardId });
     this.checkpointedAt = startingAt ?? 'unknown';
     const ledger = this.deps.ledger;
-    if (ledger !== undefined && startingAt !== undefined) {
-      const s = await this.until('restart ledger', () => ledger.recordStart(shardId, startingAt));
-      if (s.starts > (this.deps.quarantineAfter ?? DEFAULT_QUARANTINE_AFTER)) {
+    // The daemon sends a null sequence number when it has none to give.
+    if (ledger !== undefined && typeof startingAt === 'string') {
+      const s = await this.bestEffort('restart ledger', () => ledger.recordStart(shardId, startingAt));
+      if (s !== undefined && s.starts > (this.deps.quarantineAfter ?? DEFAULT_QUARANTINE_AFTER)) {
         this.quarantine = { starts: s.starts, suspect: s.suspect };
         this.log.error('shard restarted repeatedly at the same checkpoint: quarantine, processing record by record', { starts: s.starts, checkpoint: startingAt, suspect: s.suspect });
       }
@@ -301,7 +302,7 @@ export class ShardProcessor {
           reason: `the record processor died while processing this record (${q.starts - 1} starts at checkpoint ${this.checkpointedAt}); quarantined unprocessed`,
         });
       } else {
-        await this.until('restart ledger', () => ledger.markSuspect(this.shardId, this.checkpointedAt, q.starts, rec.sequenceNumber));
+        await this.bestEffort('restart ledger', () => ledger.markSuspect(this.shardId, this.checkpointedAt, q.starts, rec.sequenceNumber));
         await this.apply([rec]);
       }
       this.lastSequence = rec.sequenceNumber;
@@ -531,12 +532,24 @@ export class ShardProcessor {
 
   private async clearLedger(): Promise<void> {
     const ledger = this.deps.ledger;
-    if (ledger !== undefined) await this.until('restart ledger', () => ledger.clear(this.shardId));
+    if (ledger !== undefined) await this.bestEffort('restart ledger', () => ledger.clear(this.shardId));
   }
 
   private error(what: string, err: unknown): void {
     if (this.batch !== undefined) this.batch.errors++;
     this.deps.onEvent?.({ kind: 'error', what, code: classifyError(err).code });
+  }
+
+  /**
+   * The crash-loop ledger is a safety net, not a duty: an error it cannot get
+   * past (a refusal, after deliver's retries) is logged and the shard goes on
+   * without it. Transient errors are still retried and configuration errors
+   * still stop the worker, like everywhere else.
+   */
+  private async bestEffort<T>(what: string, op: () => Promise<T>): Promise<T | undefined> {
+    const [res, out] = await this.deliver(what, [undefined], () => op());
+    for (const f of res.refused) this.log.error(`${what} failed for good; going on without it`, { reason: f.reason });
+    return out[0];
   }
 
   /** `deliver` for an operation with nothing to isolate: done, or retried; a refusal is retried too. */

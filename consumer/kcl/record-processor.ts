@@ -75,7 +75,7 @@ export function kclRecordProcessor(
   };
 
   return {
-    initialize(input: { shardId: string; sequenceNumber?: string }, done: () => void) {
+    initialize(input: { shardId: string; sequenceNumber?: string | null }, done: () => void) {
       run('initialize', () => {
         proc = makeProcessor(input.shardId);
         return proc.initialize(input.shardId, input.sequenceNumber);

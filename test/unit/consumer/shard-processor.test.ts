@@ -313,6 +313,18 @@ describe('ShardProcessor', () => {
       expect(h.proc.inQuarantine).toBe(false);
     });
 
+    it('starts without a ledger entry when the daemon gives no sequence number, and goes on when the ledger refuses', async () => {
+      const ledger = new MemoryRestartLedger();
+      const h = setup({ ledger });
+      await h.proc.initialize(shard, null);
+      expect(ledger.items.size).toBe(0);
+      ledger.recordStart = () => Promise.reject(new TypeError('the ledger is broken'));
+      const g = setup({ ledger, unknownErrorAttempts: 2 });
+      await g.proc.initialize(shard, 'TRIM_HORIZON');
+      await g.proc.processRecords([rec(tick('QQQ', 0))], g.cp);
+      expect(g.sink.rows).toHaveLength(1);
+    });
+
     it('a configuration stop forgets the starts, so it never quarantines a record', async () => {
       const ledger = new MemoryRestartLedger();
       for (let i = 0; i < 10; i++) {
