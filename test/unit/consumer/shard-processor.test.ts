@@ -117,6 +117,26 @@ describe('ShardProcessor', () => {
     expect(rows.map((r) => [r.sma5, r.sma20, r.rsi14, r.bb_upper])).toEqual(whole.sink.rows.map((r) => [r.sma5, r.sma20, r.rsi14, r.bb_upper]));
   });
 
+  describe('resharding', () => {
+    const ticksOf = (sym: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => tick(sym, from + i, 100 + (((from + i) * 37) % 11) - 5));
+
+    it('stamps each batch with the clock when it was taken, before any tick of it is applied', async () => {
+      let clock = 1000;
+      const batches: BatchStats[] = [];
+      const sink = new MemoryTickSink('rows');
+      const write = sink.write.bind(sink);
+      // the clock moves while the batch is written
+      sink.write = (rows) => ((clock += 500), write(rows));
+      const h = setup({ sinks: [sink], now: () => clock, onBatch: (b) => batches.push(b) });
+      await h.proc.processRecords(ticksOf('CCC', 0, 3).map(rec), h.cp);
+      await h.proc.processRecords([], h.cp);
+      expect(batches.map((b) => [b.startedAt, b.applied])).toEqual([
+        [1000, 3],
+        [1500, 0],
+      ]);
+    });
+  });
+
   describe('no record stops the shard', () => {
     /** What the pure core makes of these ticks, without the ones left out. */
     function pureRows(ticks: readonly Tick[]) {
