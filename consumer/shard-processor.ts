@@ -86,6 +86,10 @@ export function addCounters(into: BatchCounters, from: BatchCounters): void {
 
 export interface BatchStats extends BatchCounters {
   shardId: string;
+  /** Wall-clock ms when the processor took the batch: none of its ticks was
+   *  applied before. What shows, after a reshard, that a child shard applied
+   *  nothing before its parents were checkpointed at SHARD_END. */
+  startedAt: number;
   /** wall-clock ms from producedAt to our sinks' acknowledgement */
   latenciesMs: number[];
   millisBehindLatest?: number;
@@ -215,6 +219,7 @@ export class ShardProcessor {
     const stats: BatchStats = {
       ...zeroCounters(),
       shardId: this.shardId,
+      startedAt: this.now(),
       records: records.length,
       latenciesMs: [],
       ...(millisBehindLatest !== undefined ? { millisBehindLatest } : {}),

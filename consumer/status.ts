@@ -14,6 +14,10 @@ export interface StatusMessage extends BatchCounters {
   /** Shards this process has started (initialize) since the last message. */
   started?: string[];
   millisBehindLatest?: number;
+  /** startedAt of the earliest batch since the last message that applied a
+   *  tick (BatchStats.startedAt): no tick of the shard was applied before it
+   *  that was not already reported. */
+  appliedSince?: number;
   /** a sample of put→acknowledged latencies (ms) since the last message */
   latenciesMs: number[];
 }
@@ -40,6 +44,7 @@ export class StatusReporter {
     const p = this.take(s.shardId);
     for (const k of BATCH_ONLY) p[k] += s[k];
     if (s.millisBehindLatest !== undefined) p.millisBehindLatest = s.millisBehindLatest;
+    if (s.applied > 0) p.appliedSince = Math.min(p.appliedSince ?? s.startedAt, s.startedAt);
     // Even sampling keeps datagrams small at any batch size.
     const step = Math.max(1, Math.ceil(s.latenciesMs.length / MAX_LATENCY_SAMPLES));
     for (let i = 0; i < s.latenciesMs.length && p.latenciesMs.length < 4 * MAX_LATENCY_SAMPLES; i += step) p.latenciesMs.push(s.latenciesMs[i]!);

@@ -9,19 +9,37 @@ export interface ConsumerTotals extends BatchCounters {
   behindByShard: Map<string, number>;
   latenciesMs: number[];
   firstAppliedAt: number | undefined;
+  /** Per shard, the processor's own clock when it took the first batch that
+   *  applied a tick there (StatusMessage.appliedSince): a lower bound on its
+   *  first write, so "after the parents' SHARD_END" can be checked. */
+  firstAppliedByShard: Map<string, number>;
   workers: Set<string>;
+}
+
+export function emptyTotals(): ConsumerTotals {
+  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set() };
+}
+
+/** Adds one processor report to the totals; `now` is when it arrived. */
+export function addStatus(t: ConsumerTotals, m: StatusMessage, now: number): void {
+  addCounters(t, m);
+  for (const s of m.started ?? []) t.shardsStarted.add(s);
+  t.workers.add(m.worker);
+  if (m.millisBehindLatest !== undefined) t.behindByShard.set(m.shardId, m.millisBehindLatest);
+  if (t.firstAppliedAt === undefined && m.applied > 0) t.firstAppliedAt = now;
+  if (m.appliedSince !== undefined) {
+    const seen = t.firstAppliedByShard.get(m.shardId);
+    // datagrams can arrive out of order: keep the earliest
+    if (seen === undefined || m.appliedSince < seen) t.firstAppliedByShard.set(m.shardId, m.appliedSince);
+  }
+  // bounded: a long run keeps a sliding sample
+  for (const l of m.latenciesMs) t.latenciesMs.push(l);
+  if (t.latenciesMs.length > 200_000) t.latenciesMs.splice(0, t.latenciesMs.length - 100_000);
 }
 
 /** Collects the record processors' UDP progress reports (consumer/status.ts). */
 export class StatusServer {
-  readonly totals: ConsumerTotals = {
-    ...zeroCounters(),
-    shardsStarted: new Set(),
-    behindByShard: new Map(),
-    latenciesMs: [],
-    firstAppliedAt: undefined,
-    workers: new Set(),
-  };
+  readonly totals: ConsumerTotals = emptyTotals();
   private readonly sock = dgram.createSocket('udp4');
   port = 0;
 
@@ -39,15 +57,7 @@ export class StatusServer {
     } catch {
       return;
     }
-    const t = this.totals;
-    addCounters(t, m);
-    for (const s of m.started ?? []) t.shardsStarted.add(s);
-    t.workers.add(m.worker);
-    if (m.millisBehindLatest !== undefined) t.behindByShard.set(m.shardId, m.millisBehindLatest);
-    if (t.firstAppliedAt === undefined && m.applied > 0) t.firstAppliedAt = Date.now();
-    // bounded: a long run keeps a sliding sample
-    for (const l of m.latenciesMs) t.latenciesMs.push(l);
-    if (t.latenciesMs.length > 200_000) t.latenciesMs.splice(0, t.latenciesMs.length - 100_000);
+    addStatus(this.totals, m, Date.now());
   }
 
   close(): void {

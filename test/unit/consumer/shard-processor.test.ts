@@ -117,6 +117,67 @@ describe('ShardProcessor', () => {
     expect(rows.map((r) => [r.sma5, r.sma20, r.rsi14, r.bb_upper])).toEqual(whole.sink.rows.map((r) => [r.sma5, r.sma20, r.rsi14, r.bb_upper]));
   });
 
+  describe('resharding', () => {
+    const ticksOf = (sym: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => tick(sym, from + i, 100 + (((from + i) * 37) % 11) - 5));
+
+    it('a parent at its end flushes its sinks and saves every symbol before it checkpoints at SHARD_END (no sequence number), even between checkpoints', async () => {
+      const parent = setup({ checkpointEveryRecords: 1000 });
+      const events = parent.events;
+      parent.sink.flush = () => (events.push('flush'), Promise.resolve());
+      const putMany = parent.state.putMany.bind(parent.state);
+      parent.state.putMany = (snaps) => (events.push(`save:${snaps.map((x) => x.symbol).join(',')}`), putMany(snaps));
+      await parent.proc.processRecords([...ticksOf('AAA', 0, 3), ...ticksOf('BBB', 0, 3)].map(rec), parent.cp);
+      expect(parent.checkpoints).toEqual([]);
+      await parent.proc.shardEnded(parent.cp);
+      expect(events).toEqual(['flush', 'save:AAA,BBB', 'checkpoint:undefined']);
+      expect(parent.state.items.get('BBB')?.last_ts).toBe(tick('BBB', 2).ts);
+    });
+
+    it('split then merge: the symbols go on in the children bit-exact, as in one uninterrupted shard', async () => {
+      const all = { AAA: ticksOf('AAA', 0, 60), BBB: ticksOf('BBB', 0, 60) };
+      const whole = setup();
+      await whole.proc.processRecords([...all.AAA, ...all.BBB].map(rec), whole.cp);
+
+      // parent: both symbols' first 25 ticks, then SHARD_END
+      const parent = setup({ checkpointEveryRecords: 1000 });
+      await parent.proc.processRecords([...all.AAA.slice(0, 25), ...all.BBB.slice(0, 25)].map(rec), parent.cp);
+      await parent.proc.shardEnded(parent.cp);
+      // split: each symbol's next ticks land on its own child, which shares only the stores
+      const shared = { state: parent.state, sinks: [parent.sink] };
+      const childA = setup({ ...shared, checkpointEveryRecords: 1000 });
+      const childB = setup({ ...shared, checkpointEveryRecords: 1000 });
+      await childA.proc.processRecords(all.AAA.slice(25, 40).map(rec), childA.cp);
+      await childB.proc.processRecords(all.BBB.slice(25, 40).map(rec), childB.cp);
+      await childA.proc.shardEnded(childA.cp);
+      await childB.proc.shardEnded(childB.cp);
+      // merge: one shard again
+      const merged = setup(shared);
+      await merged.proc.processRecords([...all.AAA.slice(40), ...all.BBB.slice(40)].map(rec), merged.cp);
+
+      const key = (r: { symbol: string; ts: number }) => `${r.symbol}/${r.ts}`;
+      const byKey = (rows: typeof whole.sink.rows) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((r) => [key(r), r.sma5, r.sma20, r.rsi14, r.bb_upper, r.signal]);
+      expect(parent.sink.rows).toHaveLength(120);
+      expect(byKey(parent.sink.rows)).toEqual(byKey(whole.sink.rows));
+      expect([childA, childB].map((c) => c.checkpoints)).toEqual([[undefined], [undefined]]);
+    });
+
+    it('stamps each batch with the clock when it was taken, before any tick of it is applied', async () => {
+      let clock = 1000;
+      const batches: BatchStats[] = [];
+      const sink = new MemoryTickSink('rows');
+      const write = sink.write.bind(sink);
+      // the clock moves while the batch is written
+      sink.write = (rows) => ((clock += 500), write(rows));
+      const h = setup({ sinks: [sink], now: () => clock, onBatch: (b) => batches.push(b) });
+      await h.proc.processRecords(ticksOf('CCC', 0, 3).map(rec), h.cp);
+      await h.proc.processRecords([], h.cp);
+      expect(batches.map((b) => [b.startedAt, b.applied])).toEqual([
+        [1000, 3],
+        [1500, 0],
+      ]);
+    });
+  });
+
   describe('no record stops the shard', () => {
     /** What the pure core makes of these ticks, without the ones left out. */
     function pureRows(ticks: readonly Tick[]) {
