@@ -39,6 +39,9 @@ export interface PipelineOptions {
    *  as ECS restarts a task (default true). A configuration stop (exit 78
    *  with a stop file) is not restarted: it would only fail again. */
   supervise?: boolean;
+  /** Fixed JVM heap of each daemon, MB (startDaemon's jvmHeapMb: -Xms = -Xmx,
+   *  pre-touched). Unset: -Xmx384m, growing on demand. */
+  jvmHeapMb?: number;
   /** Extra environment for the record processors (fault injection, quarantine). */
   workerEnv?: Record<string, string>;
   log?: (msg: string) => void;
@@ -162,6 +165,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
         name: workerId,
         jarsDir,
         runDir: o.runDir,
+        jvmHeapMb: o.jvmHeapMb,
         properties: withShutdownGrace(o.shutdownGraceMillis, buildDaemonProperties({
           streamName,
           applicationName,

@@ -13,6 +13,19 @@ export interface DaemonOptions {
   runDir: string;
   /** extra env for the daemon and, through it, the record processors */
   env?: Record<string, string>;
+  /** A fixed heap: -Xms = -Xmx = this many MB, touched at start
+   *  (-XX:+AlwaysPreTouch), so the JVM's resident size no longer grows as
+   *  the heap fills for the first time and a growing RSS means off-heap
+   *  growth (a soak wants that). Unset: -Xmx384m alone, the heap grows on
+   *  demand (quicker and smaller to start). */
+  jvmHeapMb?: number;
+}
+
+/** The daemon's heap flags (see DaemonOptions.jvmHeapMb). */
+export function heapFlags(jvmHeapMb: number | undefined): string[] {
+  if (jvmHeapMb === undefined) return ['-Xmx384m'];
+  if (!Number.isInteger(jvmHeapMb) || jvmHeapMb < 64) throw new Error(`jvmHeapMb must be an integer of at least 64, got ${jvmHeapMb}`);
+  return [`-Xms${jvmHeapMb}m`, `-Xmx${jvmHeapMb}m`, '-XX:+AlwaysPreTouch'];
 }
 
 /**
@@ -32,7 +45,7 @@ export function startDaemon(o: DaemonOptions): ManagedProcess {
     javaCommand(),
     [
       // two cores, several JVMs: keep each one small and quick to start
-      '-Xmx384m',
+      ...heapFlags(o.jvmHeapMb),
       '-XX:+UseSerialGC',
       '-XX:TieredStopAtLevel=1',
       `-Dlogback.configurationFile=${logback}`,
