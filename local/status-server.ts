@@ -7,7 +7,14 @@ export interface ConsumerTotals extends BatchCounters {
   shardsStarted: Set<string>;
   /** latest millisBehindLatest per shard */
   behindByShard: Map<string, number>;
+  /** A sliding sample (the oldest are dropped past 200,000): slice it with
+   *  latenciesSince(), not by index, in a long run. */
   latenciesMs: number[];
+  /** Latency samples ever received, dropped ones included. */
+  latencySamples: number;
+  /** Per record-processor pid, its worker and the shards it reported on
+   *  (one in practice: the daemon starts a process per shard). */
+  processors: Map<number, { worker: string; shards: Set<string> }>;
   firstAppliedAt: number | undefined;
   /** Per shard, the processor's own clock when it took the first batch that
    *  applied a tick there (StatusMessage.appliedSince): a lower bound on its
@@ -17,7 +24,7 @@ export interface ConsumerTotals extends BatchCounters {
 }
 
 export function emptyTotals(): ConsumerTotals {
-  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set() };
+  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], latencySamples: 0, processors: new Map(), firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set() };
 }
 
 /** Adds one processor report to the totals; `now` is when it arrived. */
@@ -25,6 +32,11 @@ export function addStatus(t: ConsumerTotals, m: StatusMessage, now: number): voi
   addCounters(t, m);
   for (const s of m.started ?? []) t.shardsStarted.add(s);
   t.workers.add(m.worker);
+  if (m.shardId !== 'unknown') {
+    const p = t.processors.get(m.pid) ?? { worker: m.worker, shards: new Set<string>() };
+    p.shards.add(m.shardId);
+    t.processors.set(m.pid, p);
+  }
   if (m.millisBehindLatest !== undefined) t.behindByShard.set(m.shardId, m.millisBehindLatest);
   if (t.firstAppliedAt === undefined && m.applied > 0) t.firstAppliedAt = now;
   if (m.appliedSince !== undefined) {
@@ -34,7 +46,15 @@ export function addStatus(t: ConsumerTotals, m: StatusMessage, now: number): voi
   }
   // bounded: a long run keeps a sliding sample
   for (const l of m.latenciesMs) t.latenciesMs.push(l);
+  t.latencySamples += m.latenciesMs.length;
   if (t.latenciesMs.length > 200_000) t.latenciesMs.splice(0, t.latenciesMs.length - 100_000);
+}
+
+/** The latency samples received since `t.latencySamples` was `mark`
+ *  (as many as the sliding sample still holds). */
+export function latenciesSince(t: ConsumerTotals, mark: number): number[] {
+  const fresh = Math.min(t.latenciesMs.length, Math.max(0, t.latencySamples - mark));
+  return fresh === 0 ? [] : t.latenciesMs.slice(t.latenciesMs.length - fresh);
 }
 
 /** Collects the record processors' UDP progress reports (consumer/status.ts). */
