@@ -6,14 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KinesisWriter } from '../producer/kinesis-writer';
 import { ProducerMetrics } from '../producer/metrics';
 import { ReplaySource } from '../producer/sources/replay';
-import { SyntheticSource } from '../producer/sources/synthetic';
 import type { TickSource } from '../producer/sources/source';
 import { createLogger } from '../shared/logger';
-import { startPipeline, type Pipeline } from './pipeline';
-import { percentile } from './status-server';
+import type { Pipeline } from './pipeline';
+import { drain, handleInterrupts, newRunDir, startLocalPipeline, startProducing, stopWorkersGracefully, syntheticSource } from './session';
+import { latenciesSince, percentile } from './status-server';
 import { judge } from './verdict';
 
 const USAGE = `Usage: npm start -- [options]
@@ -107,56 +106,30 @@ export function parseOptions(argv: string[]): Options | 'help' {
   };
 }
 
-function symbolNames(n: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    let s = '';
-    let k = i;
-    do {
-      s = String.fromCharCode(65 + (k % 26)) + s;
-      k = Math.floor(k / 26) - 1;
-    } while (k >= 0);
-    out.push(`SYN${s}`);
-  }
-  return out;
-}
-
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
 async function run(opts: Options): Promise<number> {
   const t0 = Date.now();
-  const runId = new Date().toISOString().replace(/[:.]/g, '-');
-  const runDir = path.join(opts.dataDir, 'runs', runId);
+  const runDir = newRunDir(opts.dataDir);
   // The orchestrator's own logs go to a file: the terminal shows the status line.
   const logger = createLogger({ service: 'tickstream-local', level: 'info', stream: process.stderr });
   out(`tickstream: starting local stack (logs in ${runDir})`);
-  const pipeline: Pipeline = await startPipeline({
+  const pipeline: Pipeline = await startLocalPipeline({
     shards: opts.shards,
     workers: opts.workers,
     dataDir: opts.dataDir,
     runDir,
-    // a stop signals the daemons' JVMs alone, so every processor gets
-    // shutdownRequested and checkpoints before the emulators go away
-    shutdownGraceMillis: 20_000,
     log: (m) => out(`tickstream: ${m}`),
   });
   const what = opts.source === 'replay' ? `replay of ${[...opts.csv, ...opts.parquet].join(', ')} at ${opts.speed === Number.POSITIVE_INFINITY ? 'max' : `${opts.speed}x`} speed` : `${opts.symbols} symbols at ${opts.rate} ticks/s`;
   out(`tickstream: kinesis ${pipeline.stack.kinesisEndpoint}, dynamodb ${pipeline.stack.dynamodbEndpoint}, ${opts.shards} shards, ${opts.workers} KCL worker(s), ${what}`);
 
   const abort = new AbortController();
-  let interrupted = false;
-  const onSignal = (): void => {
-    if (interrupted) {
-      out('tickstream: second interrupt, stopping now');
-      void pipeline.stop().finally(() => process.exit(130));
-      return;
-    }
-    interrupted = true;
-    out('\ntickstream: stopping (Ctrl-C again to force)…');
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = handleInterrupts({
+    abort,
+    say: (m) => out(`\ntickstream: ${m}`),
+    force: () => pipeline.stop(),
+  });
   const timer = opts.duration !== undefined ? setTimeout(() => abort.abort(), opts.duration * 1000) : undefined;
 
   // One set of producer counters for the source and the writer, so the
@@ -165,25 +138,9 @@ async function run(opts: Options): Promise<number> {
   const source: TickSource =
     opts.source === 'replay'
       ? new ReplaySource({ csvFiles: opts.csv, parquetFiles: opts.parquet, speed: opts.speed, loop: opts.loop, logger, metrics: producerMetrics, ...(opts.symbol ? { symbol: opts.symbol } : {}) })
-      : new SyntheticSource({
-          symbols: symbolNames(opts.symbols),
-          seed: opts.seed,
-          ratePerSec: opts.rate,
-          // market time keeps pace with the wall clock (each symbol ticks rate/symbols times a second)
-          tickIntervalMs: Math.max(1, Math.round((1000 * opts.symbols) / opts.rate)),
-        });
-  const writer = new KinesisWriter(pipeline.stack.kinesis, { streamName: pipeline.streamName, logger, metrics: producerMetrics });
-  let producerErrors = 0;
-  const producing = (async () => {
-    try {
-      for await (const batch of source.ticks(abort.signal)) await writer.enqueue(batch);
-      await writer.flush();
-    } catch (err) {
-      producerErrors++;
-      logger.error('producer failed', { error: (err as Error).message });
-      abort.abort();
-    }
-  })();
+      : syntheticSource({ symbols: opts.symbols, rate: opts.rate, seed: opts.seed });
+  const producer = startProducing(pipeline, source, { logger, metrics: producerMetrics, abort });
+  const writer = producer.writer;
 
   const tty = process.stdout.isTTY;
   const statusLine = (): string => {
@@ -197,7 +154,7 @@ async function run(opts: Options): Promise<number> {
     const hint = t.shardsStarted.size === 0 ? '  (KCL workers bootstrapping the lease table; the first start takes 15-50 s)' : '';
     const refused = producerMetrics.refusals().total;
     const stops = pipeline.configStops.filter((x) => x !== undefined).length;
-    return `[${secs}s] produced ${produced}${refused > 0 ? ` (refused ${refused})` : ''}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producerErrors + writer.stats.failedRecords}${stops > 0 ? `  STOPPED workers ${stops}` : ''}${hint}`;
+    return `[${secs}s] produced ${produced}${refused > 0 ? ` (refused ${refused})` : ''}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producer.errors() + writer.stats.failedRecords}${stops > 0 ? `  STOPPED workers ${stops}` : ''}${hint}`;
   };
   const ticker = setInterval(() => {
     if (tty) process.stdout.write(`\r\x1b[2K${statusLine()}`);
@@ -209,30 +166,22 @@ async function run(opts: Options): Promise<number> {
   let steadyFrom: number | undefined;
   const steadyWatch = setInterval(() => {
     if (steadyFrom === undefined && pipeline.status.totals.applied > 0 && writer.stats.recordsSent - pipeline.status.totals.applied <= Math.max(50, opts.rate)) {
-      steadyFrom = pipeline.status.totals.latenciesMs.length;
+      steadyFrom = pipeline.status.totals.latencySamples;
     }
   }, 250);
-  await producing;
+  await producer.done;
   clearInterval(steadyWatch);
   const produced = writer.stats.recordsSent;
   if (timer) clearTimeout(timer);
   const producedAt = Date.now();
-  // Drain: let the consumers catch up before asking them to stop.
-  const drainDeadline = Date.now() + 120_000;
-  // Drained when every produced tick is applied, a duplicate or dead-lettered
-  // (a dead-lettered record may hold several ticks, so this can end early
-  // by a few; the stored-rows check below is exact), or every worker stopped.
-  const accounted = (): number => pipeline.status.totals.applied + pipeline.status.totals.deadLetters;
-  const allStopped = (): boolean => pipeline.configStops.filter((x) => x !== undefined).length === opts.workers;
-  while (accounted() < produced && !allStopped() && Date.now() < drainDeadline && !(interrupted && Date.now() - producedAt > 15_000)) {
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const drainMs = Date.now() - producedAt;
+  // Drain: let the consumers catch up before asking them to stop (the
+  // stored-rows check below is exact).
+  const drainMs = await drain(pipeline, { produced, workers: opts.workers, interrupted: () => interrupts.interrupted });
   clearInterval(ticker);
   if (tty) process.stdout.write('\n');
   out(statusLine());
   out('tickstream: stopping consumers (final checkpoint)…');
-  await Promise.all(pipeline.workers.map((_, i) => pipeline.stopWorker(i, 30_000)));
+  await stopWorkersGracefully(pipeline);
   const checkpointed = await pipeline.leaseCheckpoints();
   const rows = await pipeline.countRows(pipeline.tables.ticks);
   await pipeline.stop();
@@ -240,7 +189,7 @@ async function run(opts: Options): Promise<number> {
   const t = pipeline.status.totals;
   const letters = deadLettersSince(opts.dataDir, t0);
   const elapsed = (producedAt - t0) / 1000;
-  const errors = t.errors + producerErrors + writer.stats.failedRecords;
+  const errors = t.errors + producer.errors() + writer.stats.failedRecords;
   const summary = {
     produced,
     consumed: t.applied,
@@ -257,11 +206,8 @@ async function run(opts: Options): Promise<number> {
     producer_retried_records: writer.stats.retriedRecords,
     seconds_to_first_consumed_tick: t.firstAppliedAt === undefined ? null : (t.firstAppliedAt - t0) / 1000,
     consumed_ticks_per_s: Math.round(t.applied / Math.max(1, elapsed)),
-    latency_put_to_dynamodb_ms: { p50: percentile(t.latenciesMs, 50), p99: percentile(t.latenciesMs, 99), samples: t.latenciesMs.length },
-    latency_steady_state_ms:
-      steadyFrom === undefined
-        ? null
-        : { p50: percentile(t.latenciesMs.slice(steadyFrom), 50), p99: percentile(t.latenciesMs.slice(steadyFrom), 99), samples: t.latenciesMs.length - steadyFrom },
+    latency_put_to_dynamodb_ms: latencySummary(t.latenciesMs),
+    latency_steady_state_ms: steadyFrom === undefined ? null : latencySummary(latenciesSince(t, steadyFrom)),
     drain_ms: drainMs,
     workers_seen: [...t.workers].sort(),
     // after the graceful stop: a sequence number per shard that received ticks
@@ -277,6 +223,10 @@ async function run(opts: Options): Promise<number> {
   for (const [k, v] of Object.entries(summary)) out(`  ${k.padEnd(32)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
   out(`  ${'result'.padEnd(32)} ${verdict.line}`);
   return verdict.ok ? 0 : 1;
+}
+
+function latencySummary(l: number[]): { p50: number | null; p99: number | null; samples: number } {
+  return { p50: percentile(l, 50), p99: percentile(l, 99), samples: l.length };
 }
 
 /** Dead letters written since `since` (this run), counted by reason. */
