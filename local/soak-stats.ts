@@ -136,6 +136,10 @@ export interface Minute {
   consumed: number;
   /** put→DynamoDB latency of the samples received in the minute */
   latency_ms: { p50: number | null; p99: number | null; samples: number };
+  /** The producer's side of that latency, means over the minute: one
+   *  PutRecords call, and a tick's source time → Kinesis acknowledgement
+   *  (null when nothing was sent). */
+  producer_ms: { put_mean: number | null; source_to_ack_mean: number | null };
   /** per JVM, from `jcmd <pid> GC.heap_info`, when it answered */
   jvm_heap?: { name: string; pid: number; heap_used_mb: number; heap_committed_mb: number; metaspace_used_mb: number | null }[];
 }
@@ -143,7 +147,7 @@ export interface Minute {
 export type SeriesUnit = 'MB' | 'ms' | 'ticks';
 
 export interface Series {
-  kind: ProcKind | 'latency' | 'lag' | 'jvm-heap';
+  kind: ProcKind | 'latency' | 'lag' | 'jvm-heap' | 'producer';
   unit: SeriesUnit;
   /** (minutes since the consumers were up at the minute's middle, value), after the warm-up */
   points: { x: number; y: number }[];
@@ -160,7 +164,8 @@ export function processKey(p: { kind: ProcKind; name: string; pid: number }): st
  * The series the soak judges or reports, from the minutes that start at or
  * after `warmupMinutes`: RSS of each process (by kind, name and pid: a
  * record processor that moved is a new series), the minute's p99 latency
- * (minutes with at least 20 samples), the lag, each JVM's heap used.
+ * (minutes with at least 20 samples), the lag, each JVM's heap used, the
+ * producer's mean source→Kinesis-ack time (to tell where latency grows).
  */
 export function seriesOf(minutes: readonly Minute[], warmupMinutes: number): Map<string, Series> {
   const out = new Map<string, Series>();
@@ -176,6 +181,7 @@ export function seriesOf(minutes: readonly Minute[], warmupMinutes: number): Map
     for (const p of m.processes) add(`rss_mb ${processKey(p)}`, p.kind, 'MB', x, p.rss_mb);
     if (m.latency_ms.p99 !== null && m.latency_ms.samples >= 20) add('latency_p99_ms', 'latency', 'ms', x, m.latency_ms.p99);
     add('lag_ticks', 'lag', 'ticks', x, m.lag);
+    if (m.producer_ms.source_to_ack_mean !== null) add('producer_source_to_ack_ms_mean', 'producer', 'ms', x, m.producer_ms.source_to_ack_mean);
     for (const h of m.jvm_heap ?? []) add(`jvm_heap_used_mb ${h.name} pid ${h.pid}`, 'jvm-heap', 'MB', x, h.heap_used_mb);
   }
   return out;
@@ -209,7 +215,7 @@ export interface SeriesVerdict {
   slope_per_10min: number | null;
   stderr_per_10min: number | null;
   goal: string;
-  /** ok / DRIFT against the goal; reported: not judged (emulators, JVM heap); too short: fewer than 3 minutes after the warm-up */
+  /** ok / DRIFT against the goal; reported: not judged (emulators, JVM heap, producer); too short: fewer than 3 minutes after the warm-up */
   verdict: 'ok' | 'DRIFT' | 'reported' | 'too short';
 }
 

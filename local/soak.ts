@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { ProducerMetrics } from '../producer/metrics';
+import { ProducerMetrics, type Distribution } from '../producer/metrics';
 import { createLogger } from '../shared/logger';
 import type { Pipeline } from './pipeline';
 import { childrenOf, clkTck, cmdline, jvmHeapInfo, readProc, treeOf } from './procfs';
@@ -101,7 +101,7 @@ export function parseSoakOptions(argv: string[]): SoakOptions | 'help' {
   if (values.help) return 'help';
   const minutes = num('minutes', values.minutes, 0, 7 * 24 * 60, true);
   if (minutes === undefined) throw new UsageError('--minutes is required');
-  const warmup = num('warmup', values.warmup, 0, minutes) ?? Math.min(10, minutes / 3);
+  const warmup = num('warmup', values.warmup, 0, minutes) ?? Math.round(Math.min(10, minutes / 3) * 100) / 100;
   return {
     minutes,
     rate: int('rate', values.rate, 200, 1, 1_000_000),
@@ -183,7 +183,7 @@ const mb = (v: number): string => v.toFixed(0);
 
 function progressLine(m: Minute, total: number): string {
   const by = (k: ProcKind): string => m.processes.filter((p) => p.kind === k).map((p) => `${mb(p.rss_mb)}MB/${p.cpu_pct ?? '?'}%`).join(' ') || '-';
-  return `minute ${m.minute}/${Math.ceil(total)} (${m.seconds.toFixed(0)} s): orchestrator ${by('orchestrator')}  jvm ${by('jvm')}  processors ${by('processor')}  kinesis-local ${by('kinesis-local')}  dynalite ${by('dynalite')}  produced ${m.produced} consumed ${m.consumed} lag ${m.lag}  p50/p99 ${m.latency_ms.p50 ?? '-'}/${m.latency_ms.p99 ?? '-'} ms`;
+  return `minute ${m.minute}/${Math.ceil(total)} (${m.seconds.toFixed(0)} s): orchestrator ${by('orchestrator')}  jvm ${by('jvm')}  processors ${by('processor')}  kinesis-local ${by('kinesis-local')}  dynalite ${by('dynalite')}  produced ${m.produced} consumed ${m.consumed} lag ${m.lag}  p50/p99 ${m.latency_ms.p50 ?? '-'}/${m.latency_ms.p99 ?? '-'} ms (producer source→ack ${m.producer_ms.source_to_ack_mean ?? '-'} ms)`;
 }
 
 /** What the run knows so far: enough for the JSON at any moment (Ctrl-C). */
@@ -270,7 +270,7 @@ async function run(o: SoakOptions): Promise<number> {
   const producer = startProducing(pipeline, syntheticSource({ symbols: o.symbols, rate: o.rate, seed: o.seed }), { logger, metrics, abort });
   let failed = false;
   try {
-    await watch(o, s, pipeline, producer, clock, abort.signal);
+    await watch(o, s, pipeline, producer, metrics, clock, abort.signal);
   } catch (err) {
     failed = true;
     say(`the measure failed: ${(err as Error).stack ?? String(err)}`);
@@ -292,9 +292,23 @@ async function run(o: SoakOptions): Promise<number> {
   return failed || v.result === 'DRIFT' ? 1 : 0;
 }
 
+interface Marks {
+  produced: number;
+  applied: number;
+  latency: number;
+  put: Distribution | undefined;
+  ack: Distribution | undefined;
+}
+
+/** Mean of the observations since `before`, ms (one decimal); null when none. */
+function meanSince(now: Distribution | undefined, before: Distribution | undefined): number | null {
+  const n = (now?.count ?? 0) - (before?.count ?? 0);
+  return n <= 0 ? null : Math.round((((now?.sum ?? 0) - (before?.sum ?? 0)) / n) * 10) / 10;
+}
+
 /** The measure: from when every shard has a record processor, `o.minutes` of
  *  readings every `o.sampleSeconds`, closed into minutes; ends early on abort. */
-async function watch(o: SoakOptions, s: State, pipeline: Pipeline, producer: Producing, clock: CpuClock, signal: AbortSignal): Promise<void> {
+async function watch(o: SoakOptions, s: State, pipeline: Pipeline, producer: Producing, metrics: ProducerMetrics, clock: CpuClock, signal: AbortSignal): Promise<void> {
   // The KCL's first start on a fresh lease table takes 15-50 s (README, "Start-up timers").
   const readyDeadline = Date.now() + 180_000;
   while (pipeline.status.totals.shardsStarted.size < o.shards && Date.now() < readyDeadline && !signal.aborted) await sleep(250, signal);
@@ -310,7 +324,14 @@ async function watch(o: SoakOptions, s: State, pipeline: Pipeline, producer: Pro
   let pending: ProcSample[] = [];
   let watched: Watched[] = [];
   let minuteStart = readyAt;
-  let marks = { produced: producer.writer.stats.recordsSent, applied: pipeline.status.totals.applied, latency: pipeline.status.totals.latencySamples };
+  const mark = (): Marks => ({
+    produced: producer.writer.stats.recordsSent,
+    applied: pipeline.status.totals.applied,
+    latency: pipeline.status.totals.latencySamples,
+    put: metrics.distribution('writer.put_ms'),
+    ack: metrics.distribution('writer.source_to_ack_ms'),
+  });
+  let marks = mark();
   let steadyMark: number | undefined = o.warmup <= 0 ? marks.latency : undefined;
   let heapInfo = true;
 
@@ -333,8 +354,12 @@ async function watch(o: SoakOptions, s: State, pipeline: Pipeline, producer: Pro
       produced: producer.writer.stats.recordsSent - marks.produced,
       consumed: t.applied - marks.applied,
       latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length },
+      producer_ms: { put_mean: null, source_to_ack_mean: null },
     };
-    marks = { produced: producer.writer.stats.recordsSent, applied: t.applied, latency: t.latencySamples };
+    const put = meanSince(metrics.distribution('writer.put_ms'), marks.put);
+    const ack = meanSince(metrics.distribution('writer.source_to_ack_ms'), marks.ack);
+    minute.producer_ms = { put_mean: put, source_to_ack_mean: ack };
+    marks = mark();
     pending = [];
     minuteStart = now;
     if (heapInfo) {

@@ -46,6 +46,7 @@ describe('npm run soak: a half-minute soak', () => {
     expect(typeof m.lag).toBe('number');
     expect(m.latency_ms.samples).toBeGreaterThan(0);
     expect(m.latency_ms.p99).toBeGreaterThanOrEqual(m.latency_ms.p50!);
+    expect(m.producer_ms.source_to_ack_mean).toBeGreaterThan(0);
 
     // every kind of process, each with a resident size and a CPU share
     for (const kind of ALL_KINDS) {

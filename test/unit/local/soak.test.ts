@@ -106,14 +106,14 @@ function minute(k: number, over: { rss?: Record<string, number>; p99?: number; s
     const [kind, name, pid] = key.split(':') as [MinuteProcess['kind'], string, string];
     return { kind, name, pid: Number(pid), rss_mb: rss, rss_max_mb: rss, cpu_pct: 1, samples: 12 };
   });
-  return { minute: k, seconds: over.seconds ?? 60, processes, lag: over.lag ?? 100, produced: 12_000, consumed: 12_000, latency_ms: { p50: 100, p99: over.p99 ?? 400, samples: over.samples ?? 10_000 } };
+  return { minute: k, seconds: over.seconds ?? 60, processes, lag: over.lag ?? 100, produced: 12_000, consumed: 12_000, latency_ms: { p50: 100, p99: over.p99 ?? 400, samples: over.samples ?? 10_000 }, producer_ms: { put_mean: 20, source_to_ack_mean: 60 } };
 }
 
 describe('soak: series after the warm-up', () => {
   it('leaves out the minutes that start before the warm-up ends and keys each process by kind, name and pid', () => {
     const minutes = [1, 2, 3, 4].map((k) => minute(k, { rss: { 'orchestrator:orchestrator:1': 100 + k, 'processor:worker-1/shardId-000000000000:9': 50, 'dynalite:dynalite:3': 80 } }));
     const series = seriesOf(minutes, 2);
-    expect([...series.keys()].sort()).toEqual(['lag_ticks', 'latency_p99_ms', 'rss_mb dynalite', 'rss_mb orchestrator', 'rss_mb processor worker-1/shardId-000000000000 pid 9']);
+    expect([...series.keys()].sort()).toEqual(['lag_ticks', 'latency_p99_ms', 'producer_source_to_ack_ms_mean', 'rss_mb dynalite', 'rss_mb orchestrator', 'rss_mb processor worker-1/shardId-000000000000 pid 9']);
     // minutes 3 and 4, at their middles: 2.5 and 3.5 minutes in
     expect(series.get('rss_mb orchestrator')?.points).toEqual([
       { x: 2.5, y: 103 },
@@ -141,10 +141,11 @@ describe('soak: verdicts', () => {
     expect(judgeSeries(line('orchestrator', 'MB', [100, 120]), goals)).toMatchObject({ slope_per_10min: 200, verdict: 'too short' });
   });
 
-  it('reports the emulators and the JVM heap without judging them', () => {
+  it('reports the emulators, the JVM heap and the producer\'s ack time without judging them', () => {
     expect(judgeSeries(line('kinesis-local', 'MB', [100, 200, 300]), goals)).toMatchObject({ slope_per_10min: 1000, verdict: 'reported' });
     expect(judgeSeries(line('dynalite', 'MB', [100, 200, 300]), goals).verdict).toBe('reported');
     expect(judgeSeries(line('jvm-heap', 'MB', [10, 200, 30]), goals).verdict).toBe('reported');
+    expect(judgeSeries(line('producer', 'ms', [10, 200, 300]), goals).verdict).toBe('reported');
   });
 
   it('calls p99 flat under the larger of 20 ms and 10 % of its median per 10 minutes', () => {
