@@ -11,6 +11,7 @@ import { ProducerMetrics } from '../producer/metrics';
 import { ReplaySource } from '../producer/sources/replay';
 import { SyntheticSource } from '../producer/sources/synthetic';
 import type { TickSource } from '../producer/sources/source';
+import { LEADER_LOCK_DEFAULTS, leaderLockFromEnv } from '../consumer/kcl/properties';
 import { createLogger } from '../shared/logger';
 import { startPipeline, type Pipeline } from './pipeline';
 import { percentile } from './status-server';
@@ -129,8 +130,11 @@ async function run(opts: Options): Promise<number> {
   const runDir = path.join(opts.dataDir, 'runs', runId);
   // The orchestrator's own logs go to a file: the terminal shows the status line.
   const logger = createLogger({ service: 'tickstream-local', level: 'info', stream: process.stderr });
+  // TICKSTREAM_KCL_LEADER_LEASE_MS / _HEARTBEAT_MS, as in the container
+  const leaderLock = leaderLockFromEnv(process.env, LEADER_LOCK_DEFAULTS.local);
   out(`tickstream: starting local stack (logs in ${runDir})`);
   const pipeline: Pipeline = await startPipeline({
+    leaderLock,
     shards: opts.shards,
     workers: opts.workers,
     dataDir: opts.dataDir,

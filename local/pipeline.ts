@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureKclJars, assertJava, projectRoot } from '../consumer/kcl/jars';
 import { startDaemon } from '../consumer/kcl/daemon';
-import { buildDaemonProperties, type DaemonProperties } from '../consumer/kcl/properties';
+import { buildDaemonProperties, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from './process';
 import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
@@ -39,6 +39,9 @@ export interface PipelineOptions {
    *  as ECS restarts a task (default true). A configuration stop (exit 78
    *  with a stop file) is not restarted: it would only fail again. */
   supervise?: boolean;
+  /** The KCL leader lock (lease, heartbeat); unset: LEADER_LOCK_DEFAULTS.local
+   *  (10 s / 2 s), so a dead leader's shards move in ~20 s. */
+  leaderLock?: LeaderLock;
   /** Extra environment for the record processors (fault injection, quarantine). */
   workerEnv?: Record<string, string>;
   log?: (msg: string) => void;
@@ -173,6 +176,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           idleTimeBetweenReadsInMillis: o.idleTimeBetweenReadsInMillis ?? 200,
           failoverTimeMillis: o.failoverTimeMillis ?? 10000,
           fastStart: true,
+          ...(o.leaderLock !== undefined ? { leaderLock: o.leaderLock } : {}),
         })),
         env: {
           [ENV.mode]: 'local',
