@@ -11,8 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../shared/config-util';
-import { ensureKclJars, javaCommand, projectRoot } from './kcl/jars';
-import { MULTI_LANG_DAEMON_CLASS } from './kcl/daemon';
+import { ensureKclJars, javaCommand, kclClasspath, KCL_LAUNCHER_CLASS, projectRoot } from './kcl/jars';
 import { daemonPropertiesFromEnv, formatProperties } from './kcl/properties';
 import { loadConsumerConfig } from './config';
 import { EXIT_CONFIG } from './errors';
@@ -58,7 +57,8 @@ function main(): void {
   // this process turns that into exit 78 with the line, so the task's stop
   // reason says what to fix instead of "exit 1".
   const stopFile = path.join(runDir, 'configuration-stop');
-  const child = spawn(javaCommand(), ['-XX:+UseSerialGC', '-XX:MaxRAMPercentage=50', `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, MULTI_LANG_DAEMON_CLASS, '--properties-file', propsFile], {
+  // Our launcher: the MultiLangDaemon with the leader lock set from the properties.
+  const child = spawn(javaCommand(), ['-XX:+UseSerialGC', '-XX:MaxRAMPercentage=50', `-Dlogback.configurationFile=${logback}`, '-cp', kclClasspath(jars), KCL_LAUNCHER_CLASS, '--properties-file', propsFile], {
     stdio: 'inherit',
     env: { ...process.env, [ENV.stopFile]: stopFile },
   });

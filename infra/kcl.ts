@@ -8,7 +8,12 @@
  */
 export type KclMajor = 2 | 3;
 
-/** consumer/kcl/pom.xml pins amazon-kinesis-client-multilang 3.1.x. */
+/**
+ * consumer/kcl/pom.xml pins the MultiLangDaemon 3.1.3 on KCL core 3.5.1 (our
+ * launcher sets the leader lock, which only core >= 3.2 exposes; README,
+ * "Known KCL behaviour"). The core version is what decides the tables and
+ * calls below; a unit test checks this against the pom.
+ */
 export const KCL_MAJOR: KclMajor = 3;
 
 /**
@@ -21,7 +26,14 @@ export const KCL_MAJOR: KclMajor = 3;
  */
 export const KCL_PUBLISHES_METRICS = false;
 
-/** Table names the KCL derives from the application name. */
+/**
+ * Table names the KCL derives from the application name. Core 3.5 can keep
+ * worker metrics and coordinator state in the lease table (single-table
+ * mode), but only for an application that never had the separate tables: it
+ * finds ours (the stack and the local stack create all three) and stays in
+ * three-table mode (table migration INIT), leader lock in CoordinatorState,
+ * as on 3.1.3. Moving to one table is KCL's 2-phase migration, not done.
+ */
 export function kclTableNames(appName: string, major: KclMajor = KCL_MAJOR): string[] {
   return major === 3 ? [appName, `${appName}-WorkerMetricStats`, `${appName}-CoordinatorState`] : [appName];
 }
@@ -38,7 +50,11 @@ export function kclTableActions(major: KclMajor = KCL_MAJOR): string[] {
     'dynamodb:DeleteItem',
   ];
   // KCL 3.x adds the leaseOwner GSI to the lease table with UpdateTable and
-  // reads it with Query; 2.x only scans the lease table.
+  // reads it with Query; 2.x only scans the lease table. DescribeTable must
+  // stay on all three tables: core 3.5 calls it on WorkerMetricStats and
+  // CoordinatorState at every start to choose the table mode, and any answer
+  // but ResourceNotFound (AccessDenied) fails the Scheduler's initialisation
+  // (Legacy*DAODelegate.initialize()).
   return major === 3 ? [...base, 'dynamodb:UpdateTable', 'dynamodb:Query'] : base;
 }
 

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ProducerMetrics } from '../producer/metrics';
 import { ReplaySource } from '../producer/sources/replay';
 import type { TickSource } from '../producer/sources/source';
+import { LEADER_LOCK_DEFAULTS, leaderLockFromEnv } from '../consumer/kcl/properties';
 import { createLogger } from '../shared/logger';
 import type { Pipeline } from './pipeline';
 import { drain, handleInterrupts, newRunDir, startLocalPipeline, startProducing, stopWorkersGracefully, syntheticSource } from './session';
@@ -113,8 +114,11 @@ async function run(opts: Options): Promise<number> {
   const runDir = newRunDir(opts.dataDir);
   // The orchestrator's own logs go to a file: the terminal shows the status line.
   const logger = createLogger({ service: 'tickstream-local', level: 'info', stream: process.stderr });
+  // TICKSTREAM_KCL_LEADER_LEASE_MS / _HEARTBEAT_MS, as in the container
+  const leaderLock = leaderLockFromEnv(process.env, LEADER_LOCK_DEFAULTS.local);
   out(`tickstream: starting local stack (logs in ${runDir})`);
   const pipeline: Pipeline = await startLocalPipeline({
+    leaderLock,
     shards: opts.shards,
     workers: opts.workers,
     dataDir: opts.dataDir,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureKclJars, assertJava, projectRoot } from '../consumer/kcl/jars';
 import { startDaemon } from '../consumer/kcl/daemon';
-import { buildDaemonProperties, type DaemonProperties } from '../consumer/kcl/properties';
+import { buildDaemonProperties, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from './process';
 import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
@@ -42,6 +42,9 @@ export interface PipelineOptions {
   /** Fixed JVM heap of each daemon, MB (startDaemon's jvmHeapMb: -Xms = -Xmx,
    *  pre-touched). Unset: -Xmx384m, growing on demand. */
   jvmHeapMb?: number;
+  /** The KCL leader lock (lease, heartbeat); unset: LEADER_LOCK_DEFAULTS.local
+   *  (10 s / 2 s), so a dead leader's shards move in ~20 s. */
+  leaderLock?: LeaderLock;
   /** Extra environment for the record processors (fault injection, quarantine). */
   workerEnv?: Record<string, string>;
   log?: (msg: string) => void;
@@ -177,6 +180,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           idleTimeBetweenReadsInMillis: o.idleTimeBetweenReadsInMillis ?? 200,
           failoverTimeMillis: o.failoverTimeMillis ?? 10000,
           fastStart: true,
+          ...(o.leaderLock !== undefined ? { leaderLock: o.leaderLock } : {}),
         })),
         env: {
           [ENV.mode]: 'local',

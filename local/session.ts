@@ -9,6 +9,7 @@ import { KinesisWriter } from '../producer/kinesis-writer';
 import type { ProducerMetrics } from '../producer/metrics';
 import { SyntheticSource } from '../producer/sources/synthetic';
 import type { TickSource } from '../producer/sources/source';
+import type { LeaderLock } from '../consumer/kcl/properties';
 import type { Logger } from '../shared/logger';
 import { startPipeline, type Pipeline } from './pipeline';
 
@@ -44,8 +45,9 @@ export function newRunDir(dataDir: string): string {
 }
 
 /** The pipeline as `npm start` runs it. */
-export function startLocalPipeline(o: { shards: number; workers: number; dataDir: string; runDir: string; jvmHeapMb?: number; log: (m: string) => void }): Promise<Pipeline> {
+export function startLocalPipeline(o: { shards: number; workers: number; dataDir: string; runDir: string; jvmHeapMb?: number; leaderLock?: LeaderLock; log: (m: string) => void }): Promise<Pipeline> {
   return startPipeline({
+    ...(o.leaderLock !== undefined ? { leaderLock: o.leaderLock } : {}),
     shards: o.shards,
     workers: o.workers,
     dataDir: o.dataDir,

@@ -61,7 +61,15 @@ export function latenciesSince(t: ConsumerTotals, mark: number): number[] {
 export class StatusServer {
   readonly totals: ConsumerTotals = emptyTotals();
   private readonly sock = dgram.createSocket('udp4');
+  private readonly listeners = new Set<(m: StatusMessage, at: number) => void>();
   port = 0;
+
+  /** Every report as it arrives, with its arrival time on this clock (e.g.
+   *  to time a takeover per shard from a kill). Returns the unsubscribe. */
+  onReport(listener: (m: StatusMessage, at: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   async start(): Promise<number> {
     this.sock.on('message', (buf) => this.onMessage(buf));
@@ -77,7 +85,15 @@ export class StatusServer {
     } catch {
       return;
     }
-    addStatus(this.totals, m, Date.now());
+    const at = Date.now();
+    addStatus(this.totals, m, at);
+    for (const l of this.listeners) {
+      try {
+        l(m, at);
+      } catch {
+        /* a listener's error is its own */
+      }
+    }
   }
 
   close(): void {

@@ -42,6 +42,9 @@ export const ENV = {
   kclIdleMs: 'TICKSTREAM_KCL_IDLE_MS',
   metricsIntervalMs: 'TICKSTREAM_METRICS_INTERVAL_MS',
   kclFailoverMs: 'TICKSTREAM_KCL_FAILOVER_MS',
+  /** consumer daemon: the KCL leader lock's lease and heartbeat (consumer/kcl/properties.ts) */
+  kclLeaderLeaseMs: 'TICKSTREAM_KCL_LEADER_LEASE_MS',
+  kclLeaderHeartbeatMs: 'TICKSTREAM_KCL_LEADER_HEARTBEAT_MS',
   /** consumer: restarts at one checkpoint before a shard is processed record by record */
   quarantineAfter: 'TICKSTREAM_QUARANTINE_AFTER',
   /** consumer: where a configuration stop writes its one line for the launcher (daemon.ts, npm start) */

@@ -35,8 +35,9 @@ export function createTableInput(kind: TableKind, tableName: string): CreateTabl
  * them itself when they are missing, but then with AWS-owned encryption and
  * no point-in-time recovery; created up front (CDK in AWS, local/stack.ts on
  * the emulator) they get the project's key and PITR, and the KCL only checks
- * they exist. Key schemas as in KCL 3.1.3 (DynamoDBLeaseSerializer,
- * WorkerMetricStats, CoordinatorState).
+ * they exist. Key schemas as in KCL core 3.1.3 and, unchanged, 3.5.1
+ * (DynamoDBLeaseSerializer, WorkerMetricStats, CoordinatorState). Core 3.5
+ * finds the two extra tables and stays in three-table mode (infra/kcl.ts).
  *
  * On the emulator this is also a necessity: KCL 3 adds the lease table's GSI
  * with UpdateTable, which dynalite rejects (it demands ProvisionedThroughput

@@ -2,9 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startProcess, type ManagedProcess } from '../../local/process';
 import { formatProperties, type DaemonProperties } from './properties';
-import { javaCommand } from './jars';
-
-export const MULTI_LANG_DAEMON_CLASS = 'software.amazon.kinesis.multilang.MultiLangDaemon';
+import { javaCommand, kclClasspath, KCL_LAUNCHER_CLASS } from './jars';
 
 export interface DaemonOptions {
   name: string;
@@ -29,7 +27,9 @@ export function heapFlags(jvmHeapMb: number | undefined): string[] {
 }
 
 /**
- * Starts one MultiLangDaemon (one KCL worker). Its log (logback, the
+ * Starts one MultiLangDaemon (one KCL worker), through our launcher
+ * (consumer/kcl/launcher), which also sets the leader lock from the
+ * properties. Its log (logback, the
  * processors' stderr as relayed by the daemon) goes to <runDir>/<name>.log.
  * stop() sends SIGTERM: the daemon's shutdown hook runs a graceful shutdown,
  * which gives every record processor `shutdownRequested` and a last checkpoint.
@@ -50,8 +50,8 @@ export function startDaemon(o: DaemonOptions): ManagedProcess {
       '-XX:TieredStopAtLevel=1',
       `-Dlogback.configurationFile=${logback}`,
       '-cp',
-      `${o.jarsDir}/*`,
-      MULTI_LANG_DAEMON_CLASS,
+      kclClasspath(o.jarsDir),
+      KCL_LAUNCHER_CLASS,
       '--properties-file',
       propsFile,
     ],

@@ -1,10 +1,11 @@
-import { int, str, url, type Env } from '../../shared/config-util';
+import { ConfigError, int, str, url, type Env } from '../../shared/config-util';
 import { ENV } from '../../shared/env-names';
 
 /**
  * MultiLangDaemon configuration, generated rather than hand-written so the
  * local stack, the tests and the ECS container all get a consistent file.
- * Keys are KCL 3.x multilang keys (see KinesisClientLibConfigurator).
+ * Keys are KCL 3.x multilang keys (see KinesisClientLibConfigurator), plus
+ * the two leader-lock keys our launcher reads (LEADER_LOCK_KEYS).
  */
 export interface DaemonPropertiesInput {
   streamName: string;
@@ -28,6 +29,62 @@ export interface DaemonPropertiesInput {
   /** true on the emulators: shortens KCL's start-up and assignment timers,
    *  which are tuned for fleets, not for a laptop */
   fastStart?: boolean;
+  /** The KCL leader lock, set by our launcher (consumer/kcl/launcher): unset,
+   *  LEADER_LOCK_DEFAULTS (local with fastStart, aws without). */
+  leaderLock?: LeaderLock;
+}
+
+/**
+ * The DynamoDB lock that makes one KCL worker the leader (the only one that
+ * assigns leases). A dead leader blocks reassignment for about `leaseMs` plus
+ * up to two `heartbeatMs` (the others re-check it every heartbeat, and take it
+ * once its record version has not moved for the lease duration). The leader
+ * renews it every heartbeat; one that cannot for `leaseMs` (a long GC pause,
+ * throttling) loses leadership, which costs lease churn, not correctness.
+ * KCL's own default (and core 3.1.3's only value) is 120 s / 30 s.
+ */
+export interface LeaderLock {
+  leaseMs: number;
+  heartbeatMs: number;
+}
+
+export const LEADER_LOCK_DEFAULTS = {
+  /** every non-leader reads the lock item every 5 s: a GetItem per worker per 5 s */
+  aws: { leaseMs: 20_000, heartbeatMs: 5000 },
+  /** as measured: first tick on a dead leader's shards after ~21-23 s */
+  local: { leaseMs: 10_000, heartbeatMs: 2000 },
+} as const satisfies Record<string, LeaderLock>;
+
+/** The properties keys TickstreamKclLauncher reads (it requires both). */
+export const LEADER_LOCK_KEYS = {
+  leaseMs: 'tickstreamLeaderLockLeaseDurationMillis',
+  heartbeatMs: 'tickstreamLeaderLockHeartbeatPeriodMillis',
+} as const;
+
+/**
+ * The lock client refuses a lease shorter than 2 heartbeats
+ * (AmazonDynamoDBLockClient's constructor, dynamodb-lock-client 1.4.0) and,
+ * like KCL's javadoc, recommends at least 3: the heartbeat may be at most a
+ * third of the lease. The launcher checks the same.
+ */
+export function leaderLockProblem(l: LeaderLock): string | undefined {
+  if (!Number.isSafeInteger(l.leaseMs) || !Number.isSafeInteger(l.heartbeatMs) || l.leaseMs <= 0 || l.heartbeatMs <= 0) return 'both must be positive whole milliseconds';
+  if (l.heartbeatMs * 3 > l.leaseMs) return `the heartbeat (${l.heartbeatMs} ms) must be at most a third of the lease (${l.leaseMs} ms)`;
+  return undefined;
+}
+
+/**
+ * The leader lock from TICKSTREAM_KCL_LEADER_LEASE_MS and
+ * TICKSTREAM_KCL_LEADER_HEARTBEAT_MS, each defaulting to `defaults`; an
+ * error names the variable to fix.
+ */
+export function leaderLockFromEnv(env: Env, defaults: LeaderLock): LeaderLock {
+  const leaseMs = int(env, ENV.kclLeaderLeaseMs, defaults.leaseMs, 3000, 600_000);
+  const heartbeatMs = int(env, ENV.kclLeaderHeartbeatMs, defaults.heartbeatMs, 1000, 200_000);
+  if (heartbeatMs * 3 > leaseMs) {
+    throw new ConfigError(ENV.kclLeaderHeartbeatMs, `at most a third of ${ENV.kclLeaderLeaseMs} (${leaseMs}), i.e. <= ${Math.floor(leaseMs / 3)} (the leader lock renews and is checked every heartbeat)`, heartbeatMs);
+  }
+  return { leaseMs, heartbeatMs };
 }
 
 export type DaemonProperties = Record<string, string>;
@@ -56,6 +113,11 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
     validateSequenceNumberBeforeCheckpointing: 'true',
     cleanupLeasesUponShardCompletion: 'true',
   };
+  const lock = i.leaderLock ?? (i.fastStart === true ? LEADER_LOCK_DEFAULTS.local : LEADER_LOCK_DEFAULTS.aws);
+  const problem = leaderLockProblem(lock);
+  if (problem !== undefined) throw new Error(`leader lock ${JSON.stringify(lock)}: ${problem}`);
+  p[LEADER_LOCK_KEYS.leaseMs] = String(lock.leaseMs);
+  p[LEADER_LOCK_KEYS.heartbeatMs] = String(lock.heartbeatMs);
   if (i.workerId !== undefined) p.workerId = i.workerId;
   if (i.kinesisEndpoint !== undefined) p.kinesisEndpoint = i.kinesisEndpoint;
   if (i.dynamoDBEndpoint !== undefined) p.dynamoDBEndpoint = i.dynamoDBEndpoint;
@@ -111,6 +173,7 @@ export function daemonPropertiesFromEnv(env: Env, executableName: string, hostna
     workerId: str(env, ENV.workerId, hostname),
     idleTimeBetweenReadsInMillis: int(env, ENV.kclIdleMs, 500, 200, 10_000),
     failoverTimeMillis: int(env, ENV.kclFailoverMs, 10_000, 1000),
+    leaderLock: leaderLockFromEnv(env, LEADER_LOCK_DEFAULTS.aws),
     ...(kinesisEndpoint !== undefined ? { kinesisEndpoint } : {}),
     ...(dynamoDBEndpoint !== undefined ? { dynamoDBEndpoint } : {}),
   });

@@ -243,8 +243,10 @@ export function diffRows(stored: readonly Record<string, unknown>[], expected: R
 /**
  * The worker holding KCL 3's leader lock (`Leader` item of the coordinator
  * state table, written by the DynamoDB lock client), or undefined. Only the
- * leader reassigns leases, and the lock outlives a dead leader by KCL 3.1.3's
- * hard-coded 2-minute lease duration.
+ * leader reassigns leases, and the lock outlives a dead leader by its lease
+ * duration (our launcher's setting, 10 s locally; a fixed 2 minutes on stock
+ * KCL 3.1.3). Core 3.5 keeps the lock in this table as long as the table
+ * exists (three-table mode, infra/kcl.ts).
  */
 export async function kclLeader(dynamo: DynamoDBClient, applicationName: string): Promise<string | undefined> {
   const tables = (await dynamo.send(new ListTablesCommand({}))).TableNames ?? [];

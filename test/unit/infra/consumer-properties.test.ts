@@ -9,7 +9,17 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConsumerConfig } from '../../../consumer/config';
-import { daemonPropertiesFromEnv, formatProperties, parseProperties, type DaemonProperties } from '../../../consumer/kcl/properties';
+import {
+  buildDaemonProperties,
+  daemonPropertiesFromEnv,
+  formatProperties,
+  LEADER_LOCK_DEFAULTS,
+  LEADER_LOCK_KEYS,
+  leaderLockFromEnv,
+  parseProperties,
+  type DaemonProperties,
+} from '../../../consumer/kcl/properties';
+import { ConfigError } from '../../../shared/config-util';
 import { ENV } from '../../../shared/env-names';
 import { DEFAULTS } from '../../../infra/config';
 import { KCL_PUBLISHES_METRICS, kclTableNames } from '../../../infra/kcl';
@@ -98,4 +108,59 @@ test('the executable the daemon starts per shard is built from a source file tha
 
 test('round-trips through the .properties text format', () => {
   expect(parseProperties(text)).toEqual(props);
+});
+
+test('sets the KCL leader lock for our launcher: 20 s lease, 5 s heartbeat by default in AWS', () => {
+  expect(env[ENV.kclLeaderLeaseMs]).toBeUndefined();
+  expect(env[ENV.kclLeaderHeartbeatMs]).toBeUndefined();
+  expect({ lease: props[LEADER_LOCK_KEYS.leaseMs], heartbeat: props[LEADER_LOCK_KEYS.heartbeatMs] }).toEqual({ lease: '20000', heartbeat: '5000' });
+  expect(LEADER_LOCK_KEYS).toEqual({ leaseMs: 'tickstreamLeaderLockLeaseDurationMillis', heartbeatMs: 'tickstreamLeaderLockHeartbeatPeriodMillis' });
+});
+
+describe('KCL leader lock settings', () => {
+  const base = { streamName: 's', applicationName: 'a', executableName: 'node main.js', region: 'eu-west-1' };
+  const lockOf = (p: DaemonProperties): [string | undefined, string | undefined] => [p[LEADER_LOCK_KEYS.leaseMs], p[LEADER_LOCK_KEYS.heartbeatMs]];
+  const fromEnv = (vars: Record<string, string>): DaemonProperties =>
+    daemonPropertiesFromEnv({ [ENV.streamName]: 's', [ENV.appName]: 'a', [ENV.region]: 'eu-west-1', ...vars }, 'node main.js', 'host');
+  const configError = (f: () => unknown): ConfigError => {
+    try {
+      f();
+    } catch (err) {
+      if (err instanceof ConfigError) return err;
+      throw err;
+    }
+    throw new Error('no ConfigError');
+  };
+
+  test('defaults: 20 s / 5 s in AWS, 10 s / 2 s on the emulators (fastStart)', () => {
+    expect(lockOf(buildDaemonProperties(base))).toEqual(['20000', '5000']);
+    expect(lockOf(buildDaemonProperties({ ...base, fastStart: true }))).toEqual(['10000', '2000']);
+    expect(LEADER_LOCK_DEFAULTS).toEqual({ aws: { leaseMs: 20_000, heartbeatMs: 5000 }, local: { leaseMs: 10_000, heartbeatMs: 2000 } });
+  });
+
+  test('an explicit lock wins over the defaults; one the lock client would refuse is an error', () => {
+    expect(lockOf(buildDaemonProperties({ ...base, fastStart: true, leaderLock: { leaseMs: 30_000, heartbeatMs: 10_000 } }))).toEqual(['30000', '10000']);
+    expect(() => buildDaemonProperties({ ...base, leaderLock: { leaseMs: 10_000, heartbeatMs: 4000 } })).toThrow(/at most a third of the lease/);
+    expect(() => buildDaemonProperties({ ...base, leaderLock: { leaseMs: 10_000, heartbeatMs: 0 } })).toThrow(/positive whole milliseconds/);
+    expect(() => buildDaemonProperties({ ...base, leaderLock: { leaseMs: 10_000.5, heartbeatMs: 2000 } })).toThrow(/positive whole milliseconds/);
+  });
+
+  test('TICKSTREAM_KCL_LEADER_LEASE_MS and _HEARTBEAT_MS override them, read once into the properties', () => {
+    expect(ENV.kclLeaderLeaseMs).toBe('TICKSTREAM_KCL_LEADER_LEASE_MS');
+    expect(ENV.kclLeaderHeartbeatMs).toBe('TICKSTREAM_KCL_LEADER_HEARTBEAT_MS');
+    expect(lockOf(fromEnv({ [ENV.kclLeaderLeaseMs]: '45000', [ENV.kclLeaderHeartbeatMs]: '15000' }))).toEqual(['45000', '15000']);
+    expect(lockOf(fromEnv({ [ENV.kclLeaderLeaseMs]: '60000' }))).toEqual(['60000', '5000']);
+    expect(leaderLockFromEnv({ [ENV.kclLeaderHeartbeatMs]: '1000' }, LEADER_LOCK_DEFAULTS.local)).toEqual({ leaseMs: 10_000, heartbeatMs: 1000 });
+  });
+
+  test('a bad value stops with the variable named', () => {
+    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '20s' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs, expected: 'an integer' });
+    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '1000' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs });
+    expect(configError(() => fromEnv({ [ENV.kclLeaderHeartbeatMs]: '0' }))).toMatchObject({ variable: ENV.kclLeaderHeartbeatMs });
+    // the default 20 s lease allows a heartbeat up to 6666 ms
+    expect(lockOf(fromEnv({ [ENV.kclLeaderHeartbeatMs]: '6666' }))).toEqual(['20000', '6666']);
+    const e = configError(() => fromEnv({ [ENV.kclLeaderHeartbeatMs]: '6667' }));
+    expect(e.variable).toBe(ENV.kclLeaderHeartbeatMs);
+    expect(e.message).toMatch(/^TICKSTREAM_KCL_LEADER_HEARTBEAT_MS: expected at most a third of TICKSTREAM_KCL_LEADER_LEASE_MS \(20000\), i\.e\. <= 6666.*got 6667$/);
+  });
 });

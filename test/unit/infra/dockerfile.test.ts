@@ -47,6 +47,17 @@ describe('Dockerfile.consumer specifics', () => {
     expect(runtime?.instructions.some((i) => i.keyword === 'COPY' && /--from=jars\b.*\.kcl\/jars/.test(i.args))).toBe(true);
   });
 
+  test('compiles our KCL launcher in the jars stage from the project\'s own source, as consumer/kcl/jars.ts does, before the marker', () => {
+    const jars = stages.find((st) => st.name === 'jars');
+    expect(jars?.instructions.some((i) => i.keyword === 'COPY' && i.args === 'consumer/kcl/launcher consumer/kcl/launcher')).toBe(true);
+    const javac = jars?.instructions.find((i) => i.keyword === 'RUN' && /\bjavac\b/.test(i.args));
+    expect(javac?.args).toMatch(/javac --release 17 -proc:none -nowarn -encoding UTF-8 -d \/build\/\.kcl\/jars\/launcher -cp '\/build\/\.kcl\/jars\/\*'/);
+    expect(javac?.args).toContain('consumer/kcl/launcher/software/amazon/kinesis/multilang/config/TickstreamKclLauncher.java');
+    // the marker: the pom's kcl.version, then the source's hash (jarsMarker), written last
+    expect(javac?.args).toMatch(/printf '%s\\nlauncher sha256:%s\\n' "\$version" "\$\{sum%% \*\}" > \/build\/\.kcl\/jars\/\.complete$/);
+    expect(instructions.filter((i) => /\.complete/.test(i.args))).toEqual([javac]);
+  });
+
   test('ships a JRE and starts the daemon entrypoint in exec form', () => {
     expect(runtime?.instructions.some((i) => i.keyword === 'COPY' && i.args.includes('/opt/java/openjdk'))).toBe(true);
     expect(runtime?.instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args).toBe('["node", "dist/consumer/daemon.js"]');

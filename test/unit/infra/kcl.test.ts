@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { POM_PATH } from '../../../consumer/kcl/jars';
 import { KCL_MAJOR, KCL_PUBLISHES_METRICS, kclTableActions, kclTableNames } from '../../../infra/kcl';
 
 describe('KCL metadata tables and grants', () => {
@@ -15,6 +17,16 @@ describe('KCL metadata tables and grants', () => {
   test('the deployed default is KCL 3.x without CloudWatch publishing (it matches consumer/kcl/pom.xml and metricsLevel NONE)', () => {
     expect(KCL_MAJOR).toBe(3);
     expect(KCL_PUBLISHES_METRICS).toBe(false);
+  });
+
+  test('KCL_MAJOR is the major of the KCL core the pom pins (the core decides tables and calls, not the multilang version)', () => {
+    const core = /<kcl\.core\.version>(\d+)\./.exec(readFileSync(POM_PATH(), 'utf8'))?.[1];
+    expect(Number(core)).toBe(KCL_MAJOR);
+  });
+
+  test('KCL 3.5 keeps DescribeTable on all three tables: it probes WorkerMetricStats and CoordinatorState at every start, and AccessDenied fails it', () => {
+    expect(kclTableNames('app')).toEqual(['app', 'app-WorkerMetricStats', 'app-CoordinatorState']);
+    expect(kclTableActions()).toContain('dynamodb:DescribeTable');
   });
 
   test('no action is a wildcard', () => {
