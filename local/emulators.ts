@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForPort } from './ports';
-import { startProcess, type ManagedProcess } from './process';
+import { startProcess, type ManagedProcess } from '../shared/runtime/process';
 
 export interface Emulator {
   readonly name: string;

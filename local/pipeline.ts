@@ -5,7 +5,7 @@ import { ensureKclJars, assertJava, projectRoot } from '../consumer/kcl/jars';
 import { startDaemon } from '../consumer/kcl/daemon';
 import { buildDaemonProperties, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
-import type { ManagedProcess } from './process';
+import type { ManagedProcess } from '../shared/runtime/process';
 import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { StatusServer } from './status-server';

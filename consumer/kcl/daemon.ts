@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { startProcess, type ManagedProcess } from '../../local/process';
+import { startProcess, type ManagedProcess } from '../../shared/runtime/process';
 import { formatProperties, type DaemonProperties } from './properties';
 import { javaCommand, kclClasspath, KCL_LAUNCHER_CLASS } from './jars';
 
