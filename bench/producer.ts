@@ -10,6 +10,9 @@
  *
  * Loopback only; the logger writes warnings to stderr, the result to stdout.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startKinesisLocal } from '../local/emulators';
@@ -20,8 +23,7 @@ import { YahooSource } from '../producer/sources/yahoo';
 import { kinesisClient } from '../shared/aws';
 import { createLogger } from '../shared/logger';
 import type { Tick } from '../shared/tick';
-import { FakeYahoo, symbolUniverse } from '../test/unit/producer/fake-yahoo';
-import { tmpDir } from '../test/helpers/wait';
+import { FakeYahoo, symbolUniverse } from '../local/fake-yahoo';
 
 const logger = createLogger({ service: 'bench-producer', level: 'warn' });
 
@@ -90,7 +92,7 @@ async function benchLoopback(symbols: number, maxTicksPerRecord?: number, total 
 async function benchKinesisLocal(): Promise<{ rps: number; records: number; shards: number }> {
   const shards = 16;
   const records = 10_000;
-  const emulator = await startKinesisLocal({ logDir: tmpDir('bench-producer') });
+  const emulator = await startKinesisLocal({ logDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tickstream-bench-producer-')) });
   const client = kinesisClient({ region: LOCAL_REGION, endpoint: emulator.endpoint });
   try {
     await createStream(client, 'bench', shards);

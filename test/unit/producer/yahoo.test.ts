@@ -1,6 +1,6 @@
 import { YahooSource, mapMarketState, type YahooSourceOptions } from '../../../producer/sources/yahoo';
 import type { Tick } from '../../../shared/tick';
-import { FakeYahoo, jsonResponse, symbolUniverse, yahooQuoteJson } from './fake-yahoo';
+import { FakeYahoo, jsonResponse, symbolUniverse, yahooQuoteJson } from '../../../local/fake-yahoo';
 import { FakeClock, captureLogs, flushLogs, type CapturedLogs } from './helpers';
 
 interface Harness {

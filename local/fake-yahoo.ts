@@ -1,5 +1,7 @@
 /**
- * A fake Yahoo Finance speaking the real wire format, for an injected `fetch`.
+ * A fake Yahoo Finance speaking the real wire format, for an injected `fetch`:
+ * Yahoo is out of reach locally, so the Yahoo source's tests and
+ * `npm run bench:producer` talk to this stand-in instead.
  *
  * It serves the three URLs yahoo-finance2 3.15 calls: the cookie page
  * (https://finance.yahoo.com/quote/AAPL, answered with Set-Cookie), the crumb
