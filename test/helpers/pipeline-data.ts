@@ -255,3 +255,32 @@ export async function kclLeader(dynamo: DynamoDBClient, applicationName: string)
   const r = await dynamo.send(new GetItemCommand({ TableName: table, Key: { key: { S: 'Leader' } }, ConsistentRead: true }));
   return r.Item?.ownerName?.S;
 }
+
+/**
+ * The failure tests' standard: after the run, every sink holds what one
+ * uninterrupted run of the pure core gives. The ticks table row for row
+ * (sma5/sma20 bit-equal), `latest` at each symbol's last tick, the lake once
+ * per tick, and each alert once.
+ */
+export async function expectOutputsEqualPureRun(o: { dynamo: DynamoDBClient; tables: { ticks: string; latest: string }; dataDir: string; pure: PureRun; total: number; symbols: number }): Promise<void> {
+  const rows = await unmarshalledRows(o.dynamo, o.tables.ticks);
+  expect(rows).toHaveLength(o.total);
+  expect(diffRows(rows, o.pure.rows, true)).toEqual([]);
+
+  const latest = await unmarshalledRows(o.dynamo, o.tables.latest);
+  const lastRowOf = new Map<string, { ts: number; sma5: number | null; sma20: number | null }>();
+  for (const r of o.pure.rows.values()) lastRowOf.set(r.symbol, { ts: r.ts, sma5: r.sma5, sma20: r.sma20 });
+  const latestDiffs = latest.filter((l) => {
+    const e = lastRowOf.get(String(l.symbol));
+    return !e || e.ts !== l.ts || !Object.is(e.sma5, l.sma5 ?? null) || !Object.is(e.sma20, l.sma20 ?? null);
+  });
+  expect({ latest: latest.length, differing: latestDiffs.map((l) => l.symbol) }).toEqual({ latest: o.symbols, differing: [] });
+
+  const lake = await readLake(o.dataDir);
+  expect({ rows: lake.length, distinct: lakeDistinctKeys(lake) }).toEqual({ rows: o.total, distinct: o.total });
+  expect(diffRows(lake, o.pure.rows, false)).toEqual([]);
+
+  const alerts = readAlerts(o.dataDir);
+  expect(alerts.length - new Set(alerts.map((a) => a.id)).size).toBe(0);
+  expect(sortAlerts(alerts)).toEqual(sortAlerts(o.pure.alerts.map(alertLine)));
+}

@@ -4,20 +4,14 @@ import { startPipeline, type Pipeline } from '../../../local/pipeline';
 import { closeDuckdb } from '../../../shared/parquet';
 import {
   allCheckpointedAt,
-  alertLine,
-  diffRows,
+  expectOutputsEqualPureRun,
   kclLeader,
-  lakeDistinctKeys,
   lastSequenceByShard,
   leases,
   pureRun,
   putInOrder,
-  readAlerts,
-  readLake,
-  sortAlerts,
-  tickRecords,
-  unmarshalledRows,
   type PutResult,
+  tickRecords,
 } from '../../helpers/pipeline-data';
 import { syntheticTicks, testSymbols } from '../../helpers/ticks';
 import { tmpDir, waitFor } from '../../helpers/wait';
@@ -165,25 +159,6 @@ describe('takeover after kill -9 of the KCL leader', () => {
     const pure = await pureRun(ticks.slice(0, total), COOLDOWN_MS);
     expect(pure.alerts.length).toBeGreaterThan(0);
 
-    const rows = await unmarshalledRows(p.stack.dynamo, p.tables.ticks);
-    expect(rows).toHaveLength(total);
-    expect(diffRows(rows, pure.rows, true)).toEqual([]);
-
-    const latest = await unmarshalledRows(p.stack.dynamo, p.tables.latest);
-    const lastRowOf = new Map<string, { ts: number; sma5: number | null; sma20: number | null }>();
-    for (const r of pure.rows.values()) lastRowOf.set(r.symbol, { ts: r.ts, sma5: r.sma5, sma20: r.sma20 });
-    const latestDiffs = latest.filter((l) => {
-      const e = lastRowOf.get(String(l.symbol));
-      return !e || e.ts !== l.ts || !Object.is(e.sma5, l.sma5 ?? null) || !Object.is(e.sma20, l.sma20 ?? null);
-    });
-    expect({ latest: latest.length, differing: latestDiffs.map((l) => l.symbol) }).toEqual({ latest: 40, differing: [] });
-
-    const lake = await readLake(dataDir);
-    expect({ rows: lake.length, distinct: lakeDistinctKeys(lake) }).toEqual({ rows: total, distinct: total });
-    expect(diffRows(lake, pure.rows, false)).toEqual([]);
-
-    const alerts = readAlerts(dataDir);
-    expect(alerts.length - new Set(alerts.map((a) => a.id)).size).toBe(0);
-    expect(sortAlerts(alerts)).toEqual(sortAlerts(pure.alerts.map(alertLine)));
+    await expectOutputsEqualPureRun({ dynamo: p.stack.dynamo, tables: p.tables, dataDir, pure, total, symbols: 40 });
   });
 });
