@@ -11,7 +11,8 @@ import { TABLE_KEYS, kclTableDefs } from '../../../shared/tables';
 import { DEAD_LETTER_OBJECT_PREFIX } from '../../../consumer/dead-letters';
 import { DEFAULTS } from '../../../infra/config';
 import { kclTableActions, kclTableNames, KCL_KINESIS_ACTIONS } from '../../../infra/kcl';
-import { CONSUMER_STOP_TIMEOUT_SECONDS, FIREHOSE_ERROR_PREFIX } from '../../../infra/stack';
+import { CONSUMER_STOP_TIMEOUT_SECONDS } from '../../../infra/sections/consumer-service';
+import { FIREHOSE_ERROR_PREFIX } from '../../../infra/sections/lake';
 import { arnText, referencedIds, resources, resourcesOfType, roleStatements, policyStatements, synth, type Json, type Synth } from './template';
 
 let s: Synth;

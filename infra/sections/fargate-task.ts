@@ -1,0 +1,52 @@
+import { type Duration, RemovalPolicy, Size, type Stack, Validations } from 'aws-cdk-lib';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+
+/** What differs between the producer's and the consumer's Fargate task. */
+export interface TaskSpec {
+  /** Construct-id prefix ("Producer" -> ProducerLogs, ProducerTask, ProducerLinux) and, lower-cased, the container name and log stream prefix. */
+  readonly id: string;
+  readonly dockerfile: string;
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  readonly environment: Record<string, string>;
+  readonly stopTimeout: Duration;
+  readonly contextDir: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * A one-container x86 Fargate task with its own log group. NON_BLOCKING
+ * logging: if CloudWatch Logs stalls, drop log lines rather than block the
+ * process's stderr (for the consumer: the shard and its checkpoint). An init
+ * process reaps child processes (the consumer's JVM spawns one node process
+ * per shard) and forwards signals, so SIGTERM reaches the app.
+ */
+export function fargateTask(stack: Stack, t: TaskSpec): { task: ecs.FargateTaskDefinition; logGroup: logs.LogGroup } {
+  const name = t.id.toLowerCase();
+  const logGroup = new logs.LogGroup(stack, `${t.id}Logs`, { retention: t.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+  const task = new ecs.FargateTaskDefinition(stack, `${t.id}Task`, {
+    cpu: t.cpu,
+    memoryLimitMiB: t.memoryLimitMiB,
+    runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+  });
+  task.addContainer(name, {
+    image: ecs.ContainerImage.fromAsset(t.contextDir, { file: t.dockerfile, platform: Platform.LINUX_AMD64 }),
+    logging: ecs.LogDrivers.awsLogs({ streamPrefix: name, logGroup, mode: ecs.AwsLogDriverMode.NON_BLOCKING, maxBufferSize: Size.mebibytes(25) }),
+    environment: t.environment,
+    stopTimeout: t.stopTimeout,
+    linuxParameters: new ecs.LinuxParameters(stack, `${t.id}Linux`, { initProcessEnabled: true }),
+  });
+  Validations.of(task).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason: 'The environment holds resource names and tuning values from shared/env-names.ts, no secrets; tasks get AWS credentials from their task role.',
+  });
+  if (task.executionRole !== undefined) {
+    Validations.of(task.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CDK-generated execution role: ecr:GetAuthorizationToken has no resource-level permissions and must be granted on "*"; image pulls are scoped to the asset repository.',
+    });
+  }
+  return { task, logGroup };
+}
