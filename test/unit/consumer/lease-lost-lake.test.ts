@@ -50,6 +50,7 @@ describe('lease lost with rows in the lake buffer', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'tickstream-lease-lost-'));
   });
   afterEach(async () => {
+    jest.useRealTimers();
     await rm(dataDir, { recursive: true, force: true });
   });
   afterAll(async () => {
@@ -72,7 +73,37 @@ describe('lease lost with rows in the lake buffer', () => {
     return p;
   }
 
+  /**
+   * The lake's buffer timer runs on a fake clock (setTimeout only; DuckDB,
+   * setImmediate and Date stay real), so "its interval has passed" is a step
+   * the test takes rather than a real wait it hopes is long enough.
+   */
+  const fakeBufferClock = (): void => {
+    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval'] });
+  };
+  /** Polls on real setImmediate turns (the fake clock does not move them). */
+  async function until(what: string, cond: () => boolean): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  it('the fake clock drives the buffer timer: its interval passing writes the buffered rows', async () => {
+    fakeBufferClock();
+    const lake = new LakeSink({ dataDir, workerId: 'worker-1', shardId: 'shardId-000000000000', flushIntervalMs: 2000 });
+    await processor(lake).processRecords(records(0, 10), () => Promise.resolve());
+    expect(jest.getTimerCount()).toBe(1);
+    await jest.advanceTimersByTimeAsync(1999);
+    expect(lake.stats.rowsWritten).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    await until('the timed flush to write the buffer', () => lake.stats.rowsWritten === 10);
+    expect(await lakeRows(dataDir)).toEqual({ rows: 10, distinct: 10 });
+  });
+
   it('writes nothing after leaseLost, so the new owner replaying the same records leaves each row once', async () => {
+    fakeBufferClock();
     const checkpoint = (): Promise<void> => Promise.resolve();
     // the old owner applied records 0..9 past its last checkpoint; they sit in its lake buffer
     const oldLake = new LakeSink({ dataDir, workerId: 'worker-1', shardId: 'shardId-000000000000', flushIntervalMs: 2000 });
@@ -85,8 +116,9 @@ describe('lease lost with rows in the lake buffer', () => {
     await newOwner.processRecords(records(0, 10), checkpoint);
 
     // the old owner learns it lost the lease; its buffer timer fires, its stdin closes
+    expect(jest.getTimerCount()).toBe(1);
     oldOwner.leaseLost();
-    await new Promise((r) => setTimeout(r, 2500));
+    await jest.advanceTimersByTimeAsync(2000);
     await oldLake.close();
 
     await newOwner.shutdownRequested(checkpoint);
