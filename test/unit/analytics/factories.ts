@@ -74,3 +74,15 @@ export function ticksFromSteps(steps: readonly Step[], symbol = 'AAPL', start = 
   }
   return out;
 }
+
+/**
+ * The stream of the snapshot-upgrade test: a symbol whose v1 snapshot was
+ * taken after UPGRADE_SNAPSHOT_AFTER ticks (fixtures/snapshot-v1.json, written
+ * by the v1 code from these ticks) and whose stream then crosses a UTC
+ * midnight, so the restored VWAP session must roll over at the right tick.
+ * Non-integer prices and volumes, so no rounding can hide.
+ */
+export const UPGRADE_SNAPSHOT_AFTER = 200;
+export function upgradeTicks(): Tick[] {
+  return randomWalk(600, 11, 400).map((price, i) => tick({ symbol: 'BRK.B', ts: T0 + i * 120_000, price, volume: 100.5 + ((i * 37) % 1000) / 3, previousClose: 400 }));
+}
