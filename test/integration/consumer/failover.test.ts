@@ -18,6 +18,8 @@ import { tmpDir, waitFor } from '../../helpers/wait';
 
 const COOLDOWN_MS = 60_000;
 const FAILOVER_MS = 5000;
+/** Records worker-1 must have applied past its last checkpoint when it is killed. */
+const PAST_CHECKPOINT = 100;
 
 interface LeaseSample {
   at: number;
@@ -114,28 +116,44 @@ describe('failover after kill -9 of a worker', () => {
         producing = false;
       }
     })();
+    // worker-1's status reports per shard: when the earliest batch of each
+    // report that applied ticks started (the record processor's own clock,
+    // the same host's), and how many records the report covers.
+    const worker1Reports = new Map<string, { since: number; records: number }[]>();
+    const unsubscribe = p.status.onReport((m) => {
+      if (m.worker === 'worker-1' && m.appliedSince !== undefined) worker1Reports.set(m.shardId, [...(worker1Reports.get(m.shardId) ?? []), { since: m.appliedSince, records: m.records }]);
+    });
     const t0 = Date.now();
     try {
-      // The kill comes while the stream is still flowing, 1.5 s after
-      // worker-1 was seen checkpointing a shard it owns (checkpoints are 3 s
-      // apart), so it has processed records past its last checkpoint.
-      const checkpointedByWorker1 = (): boolean => {
+      // The kill comes while the stream is still flowing, once worker-1 has
+      // been seen checkpointing a shard it owns AND has since reported
+      // applying at least PAST_CHECKPOINT records from batches it took after
+      // that checkpoint was stored (checkpoints are 3 s apart): so it dies
+      // with records processed past its last checkpoint, by observation
+      // rather than by a fixed wait.
+      const ownsOutright = (s: LeaseSample, shard: string): boolean => s.owners.get(shard) === 'worker-1' && (s.checkpointOwners.get(shard) ?? 'worker-1') === 'worker-1';
+      const workPastCheckpointByWorker1 = (): boolean => {
         const now = samples.at(-1);
         if (!now) return false;
-        const ownsOutright = (s: LeaseSample, shard: string): boolean => s.owners.get(shard) === 'worker-1' && (s.checkpointOwners.get(shard) ?? 'worker-1') === 'worker-1';
-        return [...now.owners.keys()].some((shard) => ownsOutright(now, shard) && samples.some((s) => ownsOutright(s, shard) && s.checkpoints.get(shard) !== now.checkpoints.get(shard)));
+        return [...now.owners.keys()].some((shard) => {
+          const cp = now.checkpoints.get(shard);
+          if (!ownsOutright(now, shard) || !samples.some((s) => ownsOutright(s, shard) && s.checkpoints.get(shard) !== cp)) return false;
+          // the first sample showing the current checkpoint: it was stored before that sample was taken
+          const storedBy = samples.find((s) => s.checkpoints.get(shard) === cp)!.at;
+          const past = (worker1Reports.get(shard) ?? []).filter((r) => r.since > storedBy).reduce((n, r) => n + r.records, 0);
+          return past >= PAST_CHECKPOINT;
+        });
       };
       await waitFor(
-        'worker-1 checkpointing a shard it owns while worker-2 holds leases too, mid-stream',
+        'worker-1 applying records past a checkpoint of a shard it owns while worker-2 holds leases too, mid-stream',
         async () => {
           if (!producing) throw new Error('the stream ended before both workers held leases');
           const s = samples.at(-1);
-          return ownedBy(s, 'worker-1') > 0 && ownedBy(s, 'worker-2') > 0 && checkpointedByWorker1() && (await p.countRows(p.tables.ticks)) >= 1500 ? true : undefined;
+          return ownedBy(s, 'worker-1') > 0 && ownedBy(s, 'worker-2') > 0 && workPastCheckpointByWorker1() && (await p.countRows(p.tables.ticks)) >= 1500 ? true : undefined;
         },
         120_000,
-        200,
+        100,
       );
-      await new Promise((r) => setTimeout(r, 1500));
       const before = samples.at(-1)!;
       const killedShards = [...before.owners].filter(([, o]) => o === 'worker-1').map(([k]) => k);
       const leaderAtKill = await kclLeader(p.stack.dynamo, p.applicationName);
@@ -170,6 +188,7 @@ describe('failover after kill -9 of a worker', () => {
       // The survivor re-read what the killed worker had processed past its last checkpoint.
       expect(p.status.totals.records).toBeGreaterThan(total);
     } finally {
+      unsubscribe();
       watching = false;
       await watcher;
       await producer.catch(() => undefined);
