@@ -5,46 +5,20 @@ import type { Alert, AlertType } from './alerts';
 import { alertId, alertMessage } from './alerts';
 import type { AnalysisConfig } from './config';
 import { DEFAULT_ANALYSIS_CONFIG } from './config';
-import { CorruptSnapshotError, SnapshotVersionError, SymbolMismatchError } from './errors';
-import type { BollingerState } from './bollinger';
+import { CorruptSnapshotError, SymbolMismatchError } from './errors';
 import { BollingerBands } from './bollinger';
-import type { EmaState } from './ema';
 import { EMA } from './ema';
-import type { RsiState } from './rsi';
 import { RSI } from './rsi';
-import type { SmaState } from './sma';
 import { SMA } from './sma';
-import type { VwapState } from './vwap';
 import { MS_PER_DAY, SessionVWAP } from './vwap';
-import type { VolumeRatioState } from './volume';
 import { VolumeRatio } from './volume';
 import { readBool, readFiniteOrNull, readInt, readObject, readString } from './snapshot';
+import { packState, unpackState, type SymbolSnapshot, type SymbolState } from './state-codec';
 import type { CrossSide } from './crossover';
 import { crossSide } from './crossover';
 import { sharedSlab } from './storage';
 
-export const SNAPSHOT_VERSION = 1 as const;
-
-/** Everything the next tick's result depends on, as plain JSON. */
-export interface SymbolState {
-  v: typeof SNAPSHOT_VERSION;
-  symbol: string;
-  /** ts of the last applied tick; a tick not newer than this is a duplicate. */
-  lastTs: number | null;
-  lastPrice: number | null;
-  sma5: SmaState;
-  /** Bollinger (20, 2); its middle band is the SMA-20. */
-  bb: BollingerState;
-  ema12: EmaState;
-  rsi14: RsiState;
-  vwap: VwapState;
-  volume: VolumeRatioState;
-  /** Crossover regime: 1 SMA-5 above SMA-20 by more than the gap, -1 below, 0 not yet known. */
-  side: CrossSide;
-  /** Whether the previous tick was already anomalous / a volume spike (alerts fire on the edge). */
-  anomaly: boolean;
-  spike: boolean;
-}
+export { SNAPSHOT_VERSION, type SymbolSnapshot, type SymbolState } from './state-codec';
 
 export type AnalyzeResult =
   | { readonly kind: 'applied'; readonly row: EnrichedTick; readonly alerts: readonly Alert[] }
@@ -160,7 +134,12 @@ export class SymbolAnalyzer {
     const ema12 = this.ema12.update(price);
     const rsi14 = this.rsi14.update(price);
     const day = Math.floor(ts / MS_PER_DAY);
-    const vwap = this.vwap.updateDay(price, volume, day);
+    if (day !== this.dtDay) {
+      this.dtDay = day;
+      this.dtString = dtOf(ts);
+    }
+    // The VWAP's session is the row's trading day: today its UTC date (dt).
+    const vwap = this.vwap.updateSession(price, volume, this.dtString);
     const volumeRatio = this.vol.update(volume);
     const volumeAvg = this.vol.average;
 
@@ -178,10 +157,6 @@ export class SymbolAnalyzer {
     const anomaly = Math.abs(changePct) > config.anomalyThresholdPct;
     const volumeSpike = volumeRatio !== null && volumeRatio > config.volumeSpikeRatio;
 
-    if (day !== this.dtDay) {
-      this.dtDay = day;
-      this.dtString = dtOf(ts);
-    }
     const row: EnrichedTick = {
       symbol: this.symbol,
       ts,
@@ -244,9 +219,14 @@ export class SymbolAnalyzer {
     };
   }
 
-  getState(): SymbolState {
+  /** The snapshot to store: the state packed (state-codec.ts), under 1 KB. */
+  getState(): SymbolSnapshot {
+    return packState(this.getPlainState());
+  }
+
+  /** The state as plain objects, one per indicator (what getState packs). */
+  getPlainState(): SymbolState {
     return {
-      v: SNAPSHOT_VERSION,
       symbol: this.symbol,
       lastTs: this.hasLast ? (this.f[this.b] as number) : null,
       lastPrice: this.hasLast ? (this.f[this.b + 1] as number) : null,
@@ -263,21 +243,13 @@ export class SymbolAnalyzer {
   }
 
   /**
-   * Rebuild from `getState()` output (an object, or its JSON text). Throws
-   * SnapshotVersionError for a `v` other than 1 and CorruptSnapshotError,
-   * naming the field, for anything else that is not a state this code wrote.
+   * Rebuild from a stored snapshot (`getState()` output, v2, or a v1 one
+   * written before; an object or its JSON text). Throws SnapshotVersionError
+   * for any other `v` and CorruptSnapshotError, naming the field, for
+   * anything else that is not a state this code wrote.
    */
   static fromState(state: unknown, config: AnalysisConfig = DEFAULT_ANALYSIS_CONFIG): SymbolAnalyzer {
-    let raw: unknown = state;
-    if (typeof raw === 'string') {
-      try {
-        raw = JSON.parse(raw);
-      } catch (err) {
-        throw new CorruptSnapshotError('(root)', `not JSON: ${(err as Error).message}`);
-      }
-    }
-    const o = readObject(raw, '(root)');
-    if (o.v !== SNAPSHOT_VERSION) throw new SnapshotVersionError(o.v);
+    const o = readObject(unpackState(state), '(root)');
     const a = new SymbolAnalyzer(readString(o, 'symbol', '(root)'), config);
     const lastTs = readFiniteOrNull(o, 'lastTs', '(root)');
     const lastPrice = readFiniteOrNull(o, 'lastPrice', '(root)');

@@ -1,11 +1,19 @@
 import type { IndicatorBase } from './indicator';
 import { sumError } from './numeric';
-import { readFinite, readInt, readObject } from './snapshot';
+import { dtOf } from '../shared/enriched';
+import { CorruptSnapshotError } from './errors';
+import { readFinite, readInt, readObject, readString } from './snapshot';
 import { place } from './storage';
 
 export interface VwapState {
-  /** UTC day number (epoch ms / 86,400,000) of the current session; -1 before the first tick. */
-  day: number;
+  /**
+   * The trading day the sums belong to, as its date (YYYY-MM-DD); '' before
+   * the first tick. A key the caller gives rather than a number derived from
+   * ts here: which day a tick trades on is a calendar rule (today the UTC
+   * date, the exchange's day once ticks carry it), and the sums must roll
+   * over exactly when that rule says so, before and after a restore.
+   */
+  session: string;
   pv: number;
   pvComp: number;
   v: number;
@@ -13,6 +21,17 @@ export interface VwapState {
 }
 
 export const MS_PER_DAY = 86_400_000;
+const SESSION = /^(\d{4}-\d{2}-\d{2})?$/;
+
+/**
+ * A v1 snapshot's session, a UTC day number (-1 before the first tick), as
+ * the v2 key: the date of that UTC day, which is what the v2 code computes
+ * for the same ticks, so a restored VWAP keeps its sums.
+ */
+export function sessionOfV1Day(o: Record<string, unknown>, path: string): string {
+  const day = readInt(o, 'day', path, -1, 10_000_000);
+  return day < 0 ? '' : dtOf(day * MS_PER_DAY);
+}
 
 /**
  * Session VWAP = Σ price·volume / Σ volume since the session began.
@@ -38,7 +57,7 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
 
   private readonly f: Float64Array;
   private readonly o: number;
-  private day = -1;
+  private session = '';
 
   readonly requiredInputs = 1;
 
@@ -52,12 +71,12 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
     return this.getResult() !== null;
   }
 
-  /** `day` is the UTC day number of the tick (Math.floor(ts / MS_PER_DAY)); see vwapDay. */
-  updateDay(price: number, volume: number, day: number): number | null {
+  /** `session` is the tick's trading day (see VwapState.session); a new one starts the sums over. */
+  updateSession(price: number, volume: number, session: string): number | null {
     const f = this.f;
     const o = this.o;
-    if (day !== this.day) {
-      this.day = day;
+    if (session !== this.session) {
+      this.session = session;
       f[o] = 0;
       f[o + 1] = 0;
       f[o + 2] = 0;
@@ -80,8 +99,9 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
     return vol > 0 ? (pv + pvComp) / vol : null;
   }
 
+  /** With the session rule of the rows' dt: the UTC date of the tick's own ts. */
   update(price: number, volume: number, tsMs: number): number | null {
-    return this.updateDay(price, volume, Math.floor(tsMs / MS_PER_DAY));
+    return this.updateSession(price, volume, dtOf(tsMs));
   }
 
   getResult(): number | null {
@@ -94,17 +114,18 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
   getState(): VwapState {
     const f = this.f;
     const o = this.o;
-    return { day: this.day, pv: f[o] as number, pvComp: f[o + 1] as number, v: f[o + 2] as number, vComp: f[o + 3] as number };
+    return { session: this.session, pv: f[o] as number, pvComp: f[o + 1] as number, v: f[o + 2] as number, vComp: f[o + 3] as number };
   }
 
   restoreState(state: unknown, path = 'vwap'): void {
     const o = readObject(state, path);
-    const day = readInt(o, 'day', path, -1, 10_000_000);
+    const session = readString(o, 'session', path);
+    if (!SESSION.test(session)) throw new CorruptSnapshotError(`${path}.session`, `expected '' or a date YYYY-MM-DD, got ${JSON.stringify(session.slice(0, 40))}`);
     const pv = readFinite(o, 'pv', path);
     const pvComp = readFinite(o, 'pvComp', path);
     const v = readFinite(o, 'v', path);
     const vComp = readFinite(o, 'vComp', path);
-    this.day = day;
+    this.session = session;
     this.f[this.o] = pv;
     this.f[this.o + 1] = pvComp;
     this.f[this.o + 2] = v;
