@@ -62,7 +62,7 @@ export interface SymbolSnapshot {
 }
 
 /** The periods the analyzer fixes (analyzer.ts); a v2 snapshot does not repeat them. */
-export const PERIODS = { sma5: 5, bb: 20, bbK: 2, ema12: 12, rsi14: 14, volume: 20 } as const;
+const PERIODS = { sma5: 5, bb: 20, bbK: 2, ema12: 12, rsi14: 14, volume: 20 } as const;
 
 const INT_FIELDS = ['hasLast', 'side', 'anomaly', 'spike', 'sma5.pos', 'sma5.count', 'bb.pos', 'bb.count', 'ema12.n', 'rsi14.n', 'rsi14.hasPrev', 'volume.pos', 'volume.count'] as const;
 

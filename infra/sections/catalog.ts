@@ -15,8 +15,8 @@ import { LAKE_PREFIX } from './lake';
  * NOW: a tick whose clock runs ahead would otherwise be stored but invisible
  * until its day comes. Queries bound dt anyway (the CLI's --from/--to).
  */
-export const PROJECTION_START = new Date(TICK_BOUNDS.tsMin).toISOString().slice(0, 10);
-export const PROJECTION_END = new Date(TICK_BOUNDS.tsMax - 86_400_000).toISOString().slice(0, 10);
+const PROJECTION_START = new Date(TICK_BOUNDS.tsMin).toISOString().slice(0, 10);
+const PROJECTION_END = new Date(TICK_BOUNDS.tsMax - 86_400_000).toISOString().slice(0, 10);
 
 /** The Glue database and ticks table over the lake, and the Athena workgroup with the named queries. */
 export function catalog({ stack, cfg }: Section, dataKey: kms.IKey, lakeBucket: s3.Bucket, athenaResults: s3.Bucket): glue.CfnTable {

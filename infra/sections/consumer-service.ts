@@ -25,7 +25,7 @@ export const CONSUMER_STOP_TIMEOUT_SECONDS = 120;
 /** The DynamoDB calls consumer/sinks make on the four app tables (checked by sdk-calls.test.ts). */
 const DDB_DATA_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
-export interface ConsumerDeps {
+interface ConsumerDeps {
   readonly compute: Compute;
   readonly stream: kinesis.Stream;
   readonly tables: AppTables;

@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
 /** What differs between the producer's and the consumer's Fargate task. */
-export interface TaskSpec {
+interface TaskSpec {
   /** Construct-id prefix ("Producer" -> ProducerLogs, ProducerTask, ProducerLinux) and, lower-cased, the container name and log stream prefix. */
   readonly id: string;
   readonly dockerfile: string;

@@ -9,13 +9,13 @@ import { allow, DATA_REMOVAL_POLICY, glueDatabaseName, type Section } from './co
 
 /** Lake layout, shared by the Firehose prefix, the Glue location and the projection template. */
 export const LAKE_PREFIX = 'ticks/';
-export const FIREHOSE_PREFIX = `${LAKE_PREFIX}dt=!{partitionKeyFromQuery:dt}/`;
+const FIREHOSE_PREFIX = `${LAKE_PREFIX}dt=!{partitionKeyFromQuery:dt}/`;
 export const FIREHOSE_ERROR_PREFIX = 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
 /** Firehose needs >= 64 MiB when converting to Parquet; 128 MiB makes fewer, larger files for Athena. */
-export const FIREHOSE_BUFFER_MIB = 128;
-export const FIREHOSE_BUFFER_SECONDS = 300;
+const FIREHOSE_BUFFER_MIB = 128;
+const FIREHOSE_BUFFER_SECONDS = 300;
 
-export interface LakeBuckets {
+interface LakeBuckets {
   readonly lakeBucket: s3.Bucket;
   readonly athenaResults: s3.Bucket;
 }

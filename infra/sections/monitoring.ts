@@ -8,7 +8,7 @@ import type { Messaging } from './alerts';
 import type { Section } from './common';
 import { iteratorAge as iteratorAgeOf } from './consumer-service';
 
-export interface MonitoringDeps {
+interface MonitoringDeps {
   readonly stream: kinesis.Stream;
   readonly deliveryStream: firehose.CfnDeliveryStream;
   readonly messaging: Messaging;

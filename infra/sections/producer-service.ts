@@ -9,7 +9,7 @@ import type { Compute } from './cluster';
 import { allow, KMS_USE_ACTIONS, type Section } from './common';
 import { fargateTask } from './fargate-task';
 
-export interface ProducerDeps {
+interface ProducerDeps {
   readonly compute: Compute;
   readonly stream: kinesis.Stream;
   readonly leaseTable: dynamodb.Table;
