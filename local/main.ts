@@ -125,6 +125,7 @@ async function run(opts: Options): Promise<number> {
     runDir,
     log: (m) => out(`tickstream: ${m}`),
   });
+  const stackReadyAt = Date.now();
   const what = opts.source === 'replay' ? `replay of ${[...opts.csv, ...opts.parquet].join(', ')} at ${opts.speed === Number.POSITIVE_INFINITY ? 'max' : `${opts.speed}x`} speed` : `${opts.symbols} symbols at ${opts.rate} ticks/s`;
   out(`tickstream: kinesis ${pipeline.stack.kinesisEndpoint}, dynamodb ${pipeline.stack.dynamodbEndpoint}, ${opts.shards} shards, ${opts.workers} KCL worker(s), ${what}`);
 
@@ -153,9 +154,9 @@ async function run(opts: Options): Promise<number> {
     const lag = produced - t.applied;
     const behind = Math.max(0, ...t.behindByShard.values());
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
-    // KCL's first start on a fresh lease table waits a random 1-30 s before
-    // its shard sync (README, "Start-up timers"); say so instead of looking stuck.
-    const hint = t.shardsStarted.size === 0 ? '  (KCL workers bootstrapping the lease table; the first start takes 15-50 s)' : '';
+    // JVM start, leader election and the first lease assignment take a few
+    // seconds (README, "Start-up timers"); say so instead of looking stuck.
+    const hint = t.shardsStarted.size === 0 ? '  (KCL workers starting: leader election, lease assignment)' : '';
     const refused = producerMetrics.refusals().total;
     const stops = pipeline.configStops.filter((x) => x !== undefined).length;
     return `[${secs}s] produced ${produced}${refused > 0 ? ` (refused ${refused})` : ''}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producer.errors() + writer.stats.failedRecords}${stops > 0 ? `  STOPPED workers ${stops}` : ''}${hint}`;
@@ -208,6 +209,11 @@ async function run(opts: Options): Promise<number> {
     sink_retries: t.sinkRetries,
     worker_restarts: pipeline.restarts.reduce((a, b) => a + (b ?? 0), 0),
     producer_retried_records: writer.stats.retriedRecords,
+    // the build runs before this process (scripts/build.mjs), the stack
+    // start (emulators, stream, tables, leases, KCL launch) is the first
+    // part of the time to the first tick, which counts from this run's start
+    build_s: lastBuildSeconds(t0),
+    stack_start_s: (stackReadyAt - t0) / 1000,
     seconds_to_first_consumed_tick: t.firstAppliedAt === undefined ? null : (t.firstAppliedAt - t0) / 1000,
     consumed_ticks_per_s: Math.round(t.applied / Math.max(1, elapsed)),
     latency_put_to_dynamodb_ms: latencySummary(t.latenciesMs),
@@ -227,6 +233,18 @@ async function run(opts: Options): Promise<number> {
   for (const [k, v] of Object.entries(summary)) out(`  ${k.padEnd(32)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
   out(`  ${'result'.padEnd(32)} ${verdict.line}`);
   return verdict.ok ? 0 : 1;
+}
+
+/** How long `scripts/build.mjs` took, if it built just before this run (npm start). */
+function lastBuildSeconds(runStart: number): number | null {
+  try {
+    const b = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '.build-time.json'), 'utf8')) as { startedAt?: unknown; ms?: unknown };
+    if (typeof b.startedAt !== 'number' || typeof b.ms !== 'number') return null;
+    // a build older than a minute before this run belongs to some earlier run
+    return runStart - (b.startedAt + b.ms) < 60_000 ? b.ms / 1000 : null;
+  } catch {
+    return null;
+  }
 }
 
 function latencySummary(l: number[]): { p50: number | null; p99: number | null; samples: number } {

@@ -6,7 +6,7 @@ import { startDaemon } from '../consumer/kcl/daemon';
 import { buildDaemonProperties, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from '../shared/runtime/process';
-import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
+import { createStream, createTables, seedLeases, startLocalStack, type LocalStack } from './stack';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { StatusServer } from './status-server';
 
@@ -47,6 +47,10 @@ export interface PipelineOptions {
   leaderLock?: LeaderLock;
   /** Extra environment for the record processors (fault injection, quarantine). */
   workerEnv?: Record<string, string>;
+  /** Write the new stream's leases before the workers start (default true),
+   *  as KCL would after its random 1-30 s wait on an empty lease table;
+   *  false leaves the lease table empty for KCL to fill. */
+  seedLeases?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -133,6 +137,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     const applicationName = o.applicationName ?? 'tickstream-consumer';
     const tables = { ticks: 'tickstream-ticks', latest: 'tickstream-latest', state: 'tickstream-state', alerts: 'tickstream-alerts' };
     await Promise.all([createStream(stack.kinesis, streamName, o.shards), createTables(stack.dynamo, tables, applicationName)]);
+    if (o.seedLeases !== false) await seedLeases(stack.kinesis, stack.dynamo, streamName, applicationName);
     await status.start();
     if (o.dynamodbProxy === true) dynamoProxy = await startFaultProxy({ host: '127.0.0.1', port: stack.emulators.dynamodb.port });
     const workerDynamoEndpoint = dynamoProxy?.endpoint ?? stack.dynamodbEndpoint;

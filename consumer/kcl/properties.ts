@@ -61,6 +61,10 @@ export const LEADER_LOCK_KEYS = {
   heartbeatMs: 'tickstreamLeaderLockHeartbeatPeriodMillis',
 } as const;
 
+/** Optional launcher key: CoordinatorConfig.shardConsumerDispatchPollIntervalMillis
+ *  (the launcher's comment says why it matters for a start). */
+export const DISPATCH_POLL_KEY = 'tickstreamShardConsumerDispatchPollIntervalMillis';
+
 /**
  * The lock client refuses a lease shorter than 2 heartbeats
  * (AmazonDynamoDBLockClient's constructor, dynamodb-lock-client 1.4.0) and,
@@ -126,8 +130,12 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
     // (60 s by default) before the worker loop starts.
     p.shardSyncIntervalMillis = '1000';
     p.parentShardPollIntervalMillis = '1000';
-    p.leaseAssignmentIntervalMillis = '2000';
-    p.workerMetricsReporterFreqInMillis = '2000';
+    // The leader's first assignment pass finds no worker metrics yet and
+    // assigns nothing; the next pass, one interval later, does.
+    p.leaseAssignmentIntervalMillis = '1000';
+    p.workerMetricsReporterFreqInMillis = '1000';
+    // each new shard consumer takes ~3 Scheduler passes to its first record
+    p[DISPATCH_POLL_KEY] = '200';
     p.inMemoryWorkerMetricsCaptureFrequencyMillis = '1000';
   }
   return p;

@@ -12,6 +12,7 @@ import { loadConsumerConfig } from '../../../consumer/config';
 import {
   buildDaemonProperties,
   daemonPropertiesFromEnv,
+  DISPATCH_POLL_KEY,
   formatProperties,
   LEADER_LOCK_DEFAULTS,
   LEADER_LOCK_KEYS,
@@ -136,6 +137,12 @@ describe('KCL leader lock settings', () => {
     expect(lockOf(buildDaemonProperties(base))).toEqual(['20000', '5000']);
     expect(lockOf(buildDaemonProperties({ ...base, fastStart: true }))).toEqual(['10000', '2000']);
     expect(LEADER_LOCK_DEFAULTS).toEqual({ aws: { leaseMs: 20_000, heartbeatMs: 5000 }, local: { leaseMs: 10_000, heartbeatMs: 2000 } });
+  });
+
+  test('the shard consumer dispatch poll is shortened on the emulators only; production keeps KCL\'s 1000 ms', () => {
+    expect(buildDaemonProperties({ ...base, fastStart: true })[DISPATCH_POLL_KEY]).toBe('200');
+    expect(buildDaemonProperties(base)[DISPATCH_POLL_KEY]).toBeUndefined();
+    expect(fromEnv({})[DISPATCH_POLL_KEY]).toBeUndefined();
   });
 
   test('an explicit lock wins over the defaults; one the lock client would refuse is an error', () => {

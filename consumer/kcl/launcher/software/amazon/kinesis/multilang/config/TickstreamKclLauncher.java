@@ -28,6 +28,12 @@
  * has no property for):
  *   tickstreamLeaderLockLeaseDurationMillis
  *   tickstreamLeaderLockHeartbeatPeriodMillis
+ * and one optional key, written only for the local stack:
+ *   tickstreamShardConsumerDispatchPollIntervalMillis
+ * (CoordinatorConfig.shardConsumerDispatchPollIntervalMillis, 1000 ms by
+ * default, no multilang key: the Scheduler's loop moves each new shard
+ * consumer one state per pass, created -> parents checked -> initialized ->
+ * processing, so a fresh start spends ~3 passes before the first record.)
  *
  * Built by consumer/kcl/jars.ts (and Dockerfile.consumer) against the
  * fetched jars:
@@ -55,6 +61,7 @@ import software.amazon.kinesis.multilang.MultiLangDaemonConfig;
 public final class TickstreamKclLauncher {
     static final String LEASE_KEY = "tickstreamLeaderLockLeaseDurationMillis";
     static final String HEARTBEAT_KEY = "tickstreamLeaderLockHeartbeatPeriodMillis";
+    static final String DISPATCH_POLL_KEY = "tickstreamShardConsumerDispatchPollIntervalMillis";
 
     private static final Logger log = LoggerFactory.getLogger(TickstreamKclLauncher.class);
 
@@ -112,6 +119,11 @@ public final class TickstreamKclLauncher {
             lmc.dynamoDbLockBasedLeaderLeaseDurationInMillis(leaseMs);
             lmc.dynamoDbLockBasedLeaderHeartbeatPeriodInMillis(heartbeatMs);
             log.info("TickstreamKclLauncher: leader lock lease {} ms, heartbeat {} ms", leaseMs, heartbeatMs);
+            if (props.getProperty(DISPATCH_POLL_KEY) != null) {
+                final long pollMs = requiredMillis(props, DISPATCH_POLL_KEY);
+                rc.getCoordinatorConfig().shardConsumerDispatchPollIntervalMillis(pollMs);
+                log.info("TickstreamKclLauncher: shard consumer dispatch poll {} ms", pollMs);
+            }
             final Scheduler scheduler = rc.build();
 
             final long graceMs = config.getMultiLangDaemonConfiguration().getShutdownGraceMillis();
