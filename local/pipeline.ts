@@ -68,6 +68,11 @@ export interface Pipeline {
   /** The line a worker stopped with on a configuration error, per worker. */
   readonly configStops: (string | undefined)[];
   startWorker(i: number): ManagedProcess;
+  /** The environment of a consumer container (consumer/daemon.ts, the
+   *  image's entrypoint) that joins this pipeline as `workerId`: the ECS task
+   *  definition's variables, endpoints aimed at the emulators, KCL settings
+   *  left at the container's production defaults. */
+  entrypointEnv(workerId: string): Record<string, string>;
   /** SIGTERM. With `shutdownGraceMillis` set, to the daemon's JVM only, which
    *  asks each processor to checkpoint (shutdownRequested), then exits;
    *  without it, to the whole process group (no last checkpoint). */
@@ -165,6 +170,27 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
         }, 1000);
       });
     };
+    /** What a worker's record processors are told (through its daemon). */
+    const processorEnv = (workerId: string): Record<string, string> => ({
+      [ENV.mode]: 'local',
+      [ENV.region]: stack.region,
+      [ENV.dynamodbEndpoint]: workerDynamoEndpoint,
+      [ENV.ticksTable]: tables.ticks,
+      [ENV.latestTable]: tables.latest,
+      [ENV.stateTable]: tables.state,
+      [ENV.alertsTable]: tables.alerts,
+      [ENV.dataDir]: path.resolve(o.dataDir),
+      [ENV.statusPort]: String(status.port),
+      [ENV.workerId]: workerId,
+      [ENV.logLevel]: o.logLevel ?? 'info',
+      [ENV.checkpointEveryRecords]: String(o.checkpointEveryRecords ?? 5000),
+      [ENV.checkpointEveryMs]: String(o.checkpointEveryMs ?? 5000),
+      [ENV.lakeFlushMs]: String(o.lakeFlushMs ?? 5000),
+      ...(o.alertCooldownMs !== undefined ? { [ENV.alertCooldownMs]: String(o.alertCooldownMs) } : {}),
+      // The SDK's notice that its 2027 releases need Node 22 is noise in
+      // every processor's log; package-lock pins versions that run on 20.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
     const startWorker = (i: number): ManagedProcess => {
       const workerId = `worker-${i + 1}`;
       retired.delete(i);
@@ -187,28 +213,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           fastStart: true,
           ...(o.leaderLock !== undefined ? { leaderLock: o.leaderLock } : {}),
         })),
-        env: {
-          [ENV.mode]: 'local',
-          [ENV.region]: stack.region,
-          [ENV.dynamodbEndpoint]: workerDynamoEndpoint,
-          [ENV.ticksTable]: tables.ticks,
-          [ENV.latestTable]: tables.latest,
-          [ENV.stateTable]: tables.state,
-          [ENV.alertsTable]: tables.alerts,
-          [ENV.dataDir]: path.resolve(o.dataDir),
-          [ENV.statusPort]: String(status.port),
-          [ENV.workerId]: workerId,
-          [ENV.logLevel]: o.logLevel ?? 'info',
-          [ENV.checkpointEveryRecords]: String(o.checkpointEveryRecords ?? 5000),
-          [ENV.checkpointEveryMs]: String(o.checkpointEveryMs ?? 5000),
-          [ENV.lakeFlushMs]: String(o.lakeFlushMs ?? 5000),
-          ...(o.alertCooldownMs !== undefined ? { [ENV.alertCooldownMs]: String(o.alertCooldownMs) } : {}),
-          // The SDK's notice that its 2027 releases need Node 22 is noise in
-          // every processor's log; package-lock pins versions that run on 20.
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          [ENV.stopFile]: stopFileOf(i),
-          ...o.workerEnv,
-        },
+        env: { ...processorEnv(workerId), [ENV.stopFile]: stopFileOf(i), ...o.workerEnv },
       });
       workers[i] = proc;
       supervise(i, proc);
@@ -226,6 +231,15 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       restarts,
       configStops,
       startWorker,
+      entrypointEnv: (workerId) => ({
+        ...processorEnv(workerId),
+        [ENV.streamName]: streamName,
+        [ENV.appName]: applicationName,
+        [ENV.kinesisEndpoint]: stack.kinesisEndpoint,
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        ...o.workerEnv,
+      }),
       async stopWorker(i, graceMs = 30000) {
         retired.add(i);
         const w = workers[i];
