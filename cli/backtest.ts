@@ -24,6 +24,7 @@ import { SymbolAnalyzer } from '../analytics';
 import type { AlertType } from '../analytics';
 import type { EnrichedTick } from '../shared/enriched';
 import { closeDuckdb, duckdb, writeEnrichedParquet } from '../shared/parquet';
+import { SYMBOL_RE, SYMBOL_RULE } from '../shared/tick';
 import type { ColumnIndex, StrategyStats, Trade } from './backtest-core';
 import { CrossoverStrategy, CsvHeaderError, PreviousClose, barToTick, csvHeader, csvRow, parseBarLine, parseHeader } from './backtest-core';
 
@@ -40,8 +41,6 @@ export interface BacktestArgs {
   json: boolean;
   allTrades: boolean;
 }
-
-const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
 
 /** Without --symbol, the file name stands in (AAPL.csv → AAPL) when it looks like a ticker. */
 export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
@@ -67,7 +66,7 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   if (values.csv === undefined || values.csv === '') throw new UsageError('--csv <file> is required');
   const fromName = path.basename(values.csv).replace(/\.[^.]*$/, '').toUpperCase();
   const symbol = values.symbol ?? (SYMBOL_RE.test(fromName) ? fromName : 'BACKTEST');
-  if (!SYMBOL_RE.test(symbol)) throw new UsageError(`--symbol must be 1-20 of A-Z 0-9 . ^ = -, got ${JSON.stringify(symbol)}`);
+  if (!SYMBOL_RE.test(symbol)) throw new UsageError(`--symbol must be ${SYMBOL_RULE}, got ${JSON.stringify(symbol)}`);
   if (values.out !== undefined && !/\.(csv|parquet)$/i.test(values.out)) throw new UsageError('--out must end in .csv or .parquet');
   return { csv: values.csv, symbol, out: values.out, json: values.json, allTrades: values['all-trades'] };
 }
