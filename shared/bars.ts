@@ -43,7 +43,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { SYMBOL_RE, SYMBOL_RULE, timeProblem } from './tick';
+import { SYMBOL_RE, SYMBOL_RULE, TICK_BOUNDS, timeProblem } from './tick';
 
 export interface Bar {
   symbol: string;
@@ -102,8 +102,15 @@ export function parseTimestamp(raw: string): number | undefined {
   if (EPOCH_RE.test(v)) return epochToMs(Number(v));
   const m = ISO_RE.exec(v);
   if (m === null) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone = 'Z'] = m;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number) as [number, number, number, number, number, number];
+  // Plain indexing, no destructuring into arrays: this runs once per row.
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const frac = m[7] ?? '';
+  const zone = m[8] ?? 'Z';
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
   // Date.UTC rolls 2023-02-30 over into March; a real date survives the round trip.
@@ -140,15 +147,26 @@ function number(c: Cell): number | undefined {
  * One row's cells (by column name) → a bar, or the reason it is not one.
  * CSV and Parquet both come through here, so both follow the same rules.
  */
-function toBar(get: (c: Column) => Cell, symbolOfFile: string | undefined): Omit<Bar, 'line'> | { column: Column; reason: string } {
-  const rawTs = get('timestamp');
+const VALUE_COLUMNS = [...PRICES, 'volume'] as const;
+
+type ColumnIndex = Readonly<Partial<Record<Column, number>>>;
+
+/** A row's cell for column `c`: undefined when the file has no such column; empty when a CSV row is short. */
+function cell(cells: readonly Cell[], index: ColumnIndex, c: Column): Cell {
+  const i = index[c];
+  return i === undefined ? undefined : i < cells.length ? cells[i] : '';
+}
+
+function toBar(cells: readonly Cell[], index: ColumnIndex, symbolOfFile: string | undefined, line: number): Bar | { column: Column; reason: string } {
+  const rawTs = cell(cells, index, 'timestamp');
   const ts = typeof rawTs === 'string' ? parseTimestamp(rawTs) : typeof rawTs === 'number' || typeof rawTs === 'bigint' ? epochToMs(Number(rawTs)) : undefined;
   if (ts === undefined) return { column: 'timestamp', reason: `timestamp ${show(rawTs)} is not a timestamp (ISO 8601 or epoch seconds/ms)` };
-  const late = timeProblem(ts);
+  // The bounds check first: the schema's wording is only needed for a refusal.
+  const late = ts >= TICK_BOUNDS.tsMin && ts < TICK_BOUNDS.tsMax ? undefined : timeProblem(ts);
   if (late !== undefined) return { column: 'timestamp', reason: `timestamp ${show(rawTs)} is out of range: ${late.replace(/^ts: /, '')}` };
   const values: Partial<Record<Column, number>> = {};
-  for (const c of [...PRICES, 'volume'] as const) {
-    const raw = get(c);
+  for (const c of VALUE_COLUMNS) {
+    const raw = cell(cells, index, c);
     if (raw === undefined && (c === 'high' || c === 'low')) continue;
     const x = number(raw);
     if (x === undefined) return { column: c, reason: `${c} ${show(raw)} is not a number` };
@@ -157,11 +175,11 @@ function toBar(get: (c: Column) => Cell, symbolOfFile: string | undefined): Omit
   }
   let symbol = symbolOfFile;
   if (symbol === undefined) {
-    const raw = get('symbol');
+    const raw = cell(cells, index, 'symbol');
     symbol = typeof raw === 'string' ? raw.trim().toUpperCase() : '';
     if (!SYMBOL_RE.test(symbol)) return { column: 'symbol', reason: `symbol ${show(raw)} is not a symbol (${SYMBOL_RULE})` };
   }
-  return { symbol, ts, open: values.open!, close: values.close!, volume: values.volume! };
+  return { symbol, ts, open: values.open!, close: values.close!, volume: values.volume!, line };
 }
 
 /** The symbol for every row when the file has no `symbol` column; throws when nothing names one. */
@@ -210,9 +228,12 @@ export class CsvRecords {
   private drain(final: boolean): number | undefined {
     const s = this.buf;
     let pos = 0;
+    // Searched again only once passed: a fresh search per record would scan
+    // the whole rest of the buffer for every line of a file without quotes.
+    let quote = s.indexOf('"');
     while (pos < s.length) {
       const nl = s.indexOf('\n', pos);
-      const quote = s.indexOf('"', pos);
+      if (quote !== -1 && quote < pos) quote = s.indexOf('"', pos);
       if (quote === -1 || (nl !== -1 && quote > nl)) {
         if (nl === -1 && !final) break;
         const end = nl === -1 ? s.length : nl;
@@ -321,10 +342,9 @@ export async function* readCsvBars(file: string, opts: BarReadOptions = {}): Asy
       symbolOfFile = fileSymbol(file, index.symbol !== undefined, opts.symbol);
       return;
     }
-    const cols = index;
-    const r = toBar((c) => (cols[c] === undefined ? undefined : (fields[cols[c]] ?? '')), symbolOfFile);
+    const r = toBar(fields, index, symbolOfFile, line);
     if ('reason' in r) onBad(new BarFileError(file, line, r.reason, r.column));
-    else pending.push({ ...r, line });
+    else pending.push(r);
   };
   const records = new CsvRecords(onRecord);
   const unclosed = (line: number): BarFileError => new BarFileError(file, line, `a quoted field opens here and is not closed within ${MAX_RECORD_CHARS} characters or before the end of the file`);
@@ -345,17 +365,17 @@ export async function* readCsvBars(file: string, opts: BarReadOptions = {}): Asy
       if (pending.length > 0) {
         const out = pending;
         pending = [];
-        yield* out;
+        for (const b of out) yield b;
       }
     }
     const bad = records.end();
     if (bad !== undefined) throw unclosed(bad);
-    yield* pending;
+    for (const b of pending) yield b;
   } catch (err) {
     if (err instanceof BarFileError) throw err;
     throw new BarFileError(file, undefined, (err as Error).message, undefined, { cause: err });
   } finally {
-    (input)?.destroy?.();
+    input?.destroy();
   }
   if (index === undefined) throw new BarFileError(file, undefined, `empty file: expected a header line (${BAR_COLUMNS_HINT})`);
 }
@@ -381,6 +401,8 @@ export async function* readParquetBars(file: string, opts: BarReadOptions = {}):
     for (const c of REQUIRED) if (!types.has(c)) throw new BarFileError(file, undefined, `Parquet file lacks column "${c}" (expected ${BAR_COLUMNS_HINT})`, c);
     const symbolOfFile = fileSymbol(file, types.has('symbol'), opts.symbol);
     const present = COLUMNS.filter((c) => types.has(c));
+    const index: Partial<Record<Column, number>> = {};
+    present.forEach((c, i) => (index[c] = i));
     const ident = (c: Column): string => `"${types.get(c)!.name.replace(/"/g, '""')}"`;
     const select = present.map((c) => {
       const t = types.get(c)!.type;
@@ -398,12 +420,9 @@ export async function* readParquetBars(file: string, opts: BarReadOptions = {}):
       if (chunk === null || chunk.rowCount === 0) break;
       for (const row of chunk.getRows()) {
         const line = Number(row[present.length]) + 1;
-        const r = toBar((c) => {
-          const i = present.indexOf(c);
-          return i < 0 ? undefined : (row[i] as Cell);
-        }, symbolOfFile);
+        const r = toBar(row as Cell[], index, symbolOfFile, line);
         if ('reason' in r) onBad(new BarFileError(file, line, r.reason, r.column, { parquet: true }));
-        else yield { ...r, line };
+        else yield r;
       }
     }
   } catch (err) {
