@@ -18,6 +18,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { QueryError, describeError } from '../consumer/errors';
 import { ENV } from '../shared/env-names';
+import { sleep } from '../shared/runtime/sleep';
 import { closeDuckdb, duckdb } from '../shared/parquet';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, isNamedQuery, renderQuery } from '../shared/queries';
 
@@ -182,7 +183,7 @@ export async function queryAthena(client: AthenaClient, opts: AthenaQueryOptions
       throw new QueryError(`Athena query ${id} ${status.State}: ${status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? 'no reason given'}`);
     }
     if (Date.now() > deadline) throw new QueryError(`Athena query ${id} still ${status?.State ?? 'unknown'} after the timeout`);
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(delay);
     delay = Math.min(5000, Math.round(delay * 1.5));
   }
   let columns: string[] = [];

@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/config-util';
+import { SYMBOL_RE } from '../shared/tick';
 
 /**
  * Deployment configuration, read once from CDK context (cdk.json defaults,
@@ -74,8 +75,6 @@ function oneOf<T extends string>(read: ContextReader, key: string, allowed: read
   if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw)) throw new InfraConfigError(key, `one of ${allowed.join(', ')}`, raw);
   return raw as T;
 }
-
-const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
 
 function symbols(read: ContextReader): string[] {
   const raw = read('symbols');

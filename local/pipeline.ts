@@ -6,6 +6,7 @@ import { startDaemon } from '../consumer/kcl/daemon';
 import { buildDaemonProperties, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from '../shared/runtime/process';
+import { sleep } from '../shared/runtime/sleep';
 import { createStream, createTables, seedLeases, startLocalStack, type LocalStack } from './stack';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { StatusServer } from './status-server';
@@ -105,9 +106,9 @@ async function stopJvmFirst(w: ManagedProcess, graceMs: number): Promise<void> {
   } catch {
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([w.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-  clearTimeout(timer);
+  const grace = new AbortController();
+  await Promise.race([w.exited, sleep(graceMs, grace.signal)]);
+  grace.abort();
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {

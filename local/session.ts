@@ -11,6 +11,7 @@ import { SyntheticSource } from '../producer/sources/synthetic';
 import type { TickSource } from '../producer/sources/source';
 import type { LeaderLock } from '../consumer/kcl/properties';
 import type { Logger } from '../shared/logger';
+import { sleep } from '../shared/runtime/sleep';
 import { startPipeline, type Pipeline } from './pipeline';
 
 /** SYNA, SYNB, …, SYNZ, SYNAA, …: `n` synthetic symbol names. */
@@ -133,7 +134,7 @@ export async function drain(pipeline: Pipeline, o: { produced: number; workers: 
   const accounted = (): number => pipeline.status.totals.applied + pipeline.status.totals.deadLetters;
   const allStopped = (): boolean => pipeline.configStops.filter((x) => x !== undefined).length === o.workers;
   while (accounted() < o.produced && !allStopped() && Date.now() < deadline && !(o.interrupted() && Date.now() - from > 15_000)) {
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   return Date.now() - from;
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ProducerMetrics, type Distribution } from '../producer/metrics';
 import { createLogger } from '../shared/logger';
+import { sleep } from '../shared/runtime/sleep';
 import type { Pipeline } from './pipeline';
 import { childrenOf, clkTck, cmdline, jvmHeapInfo, readProc, treeOf } from './procfs';
 import { drain, handleInterrupts, newRunDir, startLocalPipeline, startProducing, stopWorkersGracefully, syntheticSource, type Producing } from './session';
@@ -117,17 +118,6 @@ export function parseSoakOptions(argv: string[]): SoakOptions | 'help' {
 }
 
 const say = (m: string): void => void process.stderr.write(`soak: ${m}\n`);
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 interface Watched {
   pid: number;

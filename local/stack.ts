@@ -3,6 +3,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient, 
 import fs from 'node:fs';
 import { freshLeaseItem } from '../consumer/kcl/lease-items';
 import { dynamoClient, kinesisClient } from '../shared/aws';
+import { sleep } from '../shared/runtime/sleep';
 import { createTableInput, kclTableInputs, type TableKind } from '../shared/tables';
 import { startDynalite, startKinesisLocal, type Emulator } from './emulators';
 
@@ -52,7 +53,7 @@ export async function createStream(kinesis: KinesisClient, streamName: string, s
   for (let i = 0; i < 100; i++) {
     const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`stream ${streamName} did not become ACTIVE`);
 }
@@ -66,7 +67,7 @@ async function createTable(dynamo: DynamoDBClient, input: ReturnType<typeof crea
   for (let i = 0; i < 100; i++) {
     const d = await dynamo.send(new DescribeTableCommand({ TableName: input.TableName }));
     if (d.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }

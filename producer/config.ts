@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ENV } from '../shared/env-names';
-import { TICK_SOURCES, type TickSource as TickSourceName } from '../shared/tick';
+import { SYMBOL_RE, TICK_SOURCES, type TickSource as TickSourceName } from '../shared/tick';
 import { ConfigError } from '../shared/config-util';
 
 /**
@@ -63,7 +63,6 @@ export interface ProducerConfig {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
 export const KINESIS_MAX_RECORDS_PER_BATCH = 500;
 export const KINESIS_MAX_BYTES_PER_BATCH = 5 * 1024 * 1024;
 
