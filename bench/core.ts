@@ -16,6 +16,11 @@
  * The SMA pairs (ours: `SmaCrossover(5, 20)`; ours composed of two `SMA`s;
  * trading-signals' two `SMA`s) run in child processes, one kind per
  * process, alternating, best of BENCH_PAIR_ROUNDS: see `pairWorker`.
+ * So do the full indicator sets (everything the analyzer updates per tick,
+ * ours against trading-signals' equivalents, and the analyzer itself to
+ * price the row it builds on top), best of BENCH_SET_ROUNDS: see
+ * `setWorker`. `full_set_speedup_vs_trading_signals` compares the
+ * indicators alone; row building is in neither set's figure.
  */
 import { spawnSync } from 'node:child_process';
 import { BollingerBands as TsBollingerBands, EMA as TsEMA, RSI as TsRSI, SMA as TsSMA, VWAP as TsVWAP } from 'trading-signals';
@@ -173,8 +178,11 @@ const SET_SLAB = sharedSlab(SET_VOL_AT + VolumeRatio.slots(20));
 /**
  * Our indicators as SymbolAnalyzer holds and calls them (one slab block,
  * SMA-20 read from Bollinger's ring, the same calls in the same order), and
- * nothing else: the bench checks that its conditions equal those of the
- * analyzer's rows, tick for tick in total.
+ * nothing else. `update` repeats the analyzer's indicator lines on purpose:
+ * they sit inline in `analyze()`, mixed with the row, and pulling them out
+ * would put their outputs in fields (a boxed number per store) or slots
+ * instead of registers on the production path. The bench checks that this
+ * set's conditions total the same as the analyzer's rows, so a drift fails.
  */
 class OurIndicatorSet implements IndicatorSet {
   private readonly sma5: SMA;
