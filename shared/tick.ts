@@ -56,9 +56,12 @@ const time = z
   .lt(tsMax, `must be before ${isoDay(tsMax)} (epoch ms ${tsMax})`);
 const price = z.number().min(priceMin, `must be at least ${priceMin}`).max(priceMax, `must be at most ${priceMax}`);
 
+/** A ticker as every part of the pipeline accepts it (the tick, the config readers). */
+export const SymbolSchema = z.string().regex(/^[A-Z0-9.^=-]{1,20}$/, 'symbol must be 1-20 of A-Z 0-9 . ^ = -');
+
 export const TickSchema = z.strictObject({
   v: z.literal(TICK_SCHEMA_VERSION),
-  symbol: z.string().regex(/^[A-Z0-9.^=-]{1,20}$/, 'symbol must be 1-20 of A-Z 0-9 . ^ = -'),
+  symbol: SymbolSchema,
   ts: time,
   price,
   volume: z

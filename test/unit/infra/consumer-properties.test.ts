@@ -20,7 +20,7 @@ import {
   parseProperties,
   type DaemonProperties,
 } from '../../../consumer/kcl/properties';
-import { ConfigError } from '../../../shared/config-util';
+import { ConfigError } from '../../../shared/runtime/config';
 import { ENV } from '../../../shared/env-names';
 import { DEFAULTS } from '../../../infra/config';
 import { KCL_PUBLISHES_METRICS, kclTableNames } from '../../../infra/kcl';
@@ -161,7 +161,7 @@ describe('KCL leader lock settings', () => {
   });
 
   test('a bad value stops with the variable named', () => {
-    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '20s' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs, expected: 'an integer' });
+    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '20s' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs, expected: 'an integer in [3000, 600000]', actual: '20s' });
     expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '1000' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs });
     expect(configError(() => fromEnv({ [ENV.kclLeaderHeartbeatMs]: '0' }))).toMatchObject({ variable: ENV.kclLeaderHeartbeatMs });
     // the default 20 s lease allows a heartbeat up to 6666 ms
