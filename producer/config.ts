@@ -160,15 +160,22 @@ function symbolsFromFile(name: string, path: string): string[] {
  * was expected; the object returned is deeply frozen.
  */
 export function loadProducerConfig(env: Env, argv: readonly string[] = []): ProducerConfig {
-  const flags = parseFlags(argv);
+  return producerConfigFrom(env, parseFlags(argv));
+}
+
+/** The same from flags already parsed (PRODUCER_FLAGS' names), for a CLI that has flags of its own too (npm start). */
+export function producerConfigFrom(env: Env, flags: Readonly<Record<string, unknown>>): ProducerConfig {
   const s = readSettings(PRODUCER_SETTINGS, { env, flags });
   const name = (key: keyof typeof PRODUCER_SETTINGS): string => lookup(PRODUCER_SETTINGS[key], { env, flags }).name;
 
+  // Replay files and no source named: the files say what to do.
+  const sourceSet = lookup(PRODUCER_SETTINGS.source, { env, flags }).raw !== undefined;
+  const source = !sourceSet && s.csvFiles.length + s.parquetFiles.length > 0 ? 'replay' : s.source;
   const symbols = s.symbols ?? (s.symbolsFile !== undefined ? symbolsFromFile(name('symbolsFile'), s.symbolsFile) : []);
-  if (s.source !== 'replay' && symbols.length === 0) {
-    throw new ConfigError(ENV.symbols, `a comma-separated symbol list (or ${ENV.symbolsFile}) for source ${s.source}`);
+  if (source !== 'replay' && symbols.length === 0) {
+    throw new ConfigError(ENV.symbols, `a comma-separated symbol list (or ${ENV.symbolsFile}) for source ${source}`);
   }
-  if (s.source === 'replay' && s.csvFiles.length + s.parquetFiles.length === 0) {
+  if (source === 'replay' && s.csvFiles.length + s.parquetFiles.length === 0) {
     throw new ConfigError(ENV.replayCsv, `at least one CSV (--csv) or Parquet (--parquet / ${ENV.replayParquet}) file for source replay`);
   }
   const kinesisEndpoint = s.kinesisEndpoint ?? s.awsEndpoint;
@@ -181,7 +188,7 @@ export function loadProducerConfig(env: Env, argv: readonly string[] = []): Prod
   }
 
   return deepFreeze<ProducerConfig>({
-    source: s.source,
+    source,
     symbols,
     streamName: s.streamName,
     region,
