@@ -89,3 +89,17 @@ describe('loadProducerConfig command line', () => {
     expect(err.message).toContain('--source');
   });
 });
+
+describe('loadProducerConfig: one set of defaults for ECS and npm start', () => {
+  it('replay files with no source named mean a replay; a named source still wins', () => {
+    expect(loadProducerConfig({ ...base, [ENV.replayCsv]: 'a.csv' }).source).toBe('replay');
+    expect(loadProducerConfig(base, ['--csv', 'a.csv']).source).toBe('replay');
+    expect(loadProducerConfig({ ...base, [ENV.source]: 'synthetic', [ENV.replayCsv]: 'a.csv' }).source).toBe('synthetic');
+  });
+
+  it('synthetic: 200 ticks/s, seed 42; replay: real time, no loop', () => {
+    const c = loadProducerConfig(base);
+    expect(c.synthetic).toEqual({ seed: 42, ratePerSec: 200, maxTicks: undefined });
+    expect(c.replay).toEqual({ csvFiles: [], parquetFiles: [], speed: 1, loop: false, symbol: undefined });
+  });
+});
