@@ -140,7 +140,7 @@ export function bool(): z.ZodType<boolean> {
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T): z.ZodType<T[number]> {
-  return described(trimmed.pipe(z.enum(values)), `one of ${values.join(', ')}`) as z.ZodType<T[number]>;
+  return described(trimmed.pipe(z.enum(values)), `one of ${values.join(', ')}`);
 }
 
 export function httpUrl(): z.ZodType<string> {

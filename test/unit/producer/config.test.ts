@@ -2,20 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProducerConfig } from '../../../producer/config';
-import { ConfigError } from '../../../shared/runtime/config';
 import { ENV } from '../../../shared/env-names';
+import { configError } from '../../helpers/config';
 
 const base = { [ENV.streamName]: 'ticks', [ENV.region]: 'eu-west-1', [ENV.symbols]: 'AAPL, msft,GOOG' };
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadProducerConfig', () => {
   it('reads a minimal environment with defaults, frozen', () => {

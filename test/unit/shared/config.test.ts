@@ -5,17 +5,9 @@ import { loadInfraConfig } from '../../../infra/config';
 import { parseSoakOptions } from '../../../local/soak';
 import { loadProducerConfig } from '../../../producer/config';
 import { ENV } from '../../../shared/env-names';
-import { ConfigError, EXIT_CONFIG, int, readSettings, readValue, withDefault } from '../../../shared/runtime/config';
+import { configError } from '../../helpers/config';
+import { EXIT_CONFIG, int, readSettings, readValue, withDefault } from '../../../shared/runtime/config';
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const producerBase = { [ENV.streamName]: 'ticks', [ENV.region]: 'eu-west-1', [ENV.symbols]: 'AAPL' };
 const consumerAws = { [ENV.mode]: 'aws', [ENV.alertTopicArn]: 'arn:aws:sns:us-east-1:1:t', [ENV.deadLetterQueueUrl]: 'https://sqs/x', [ENV.deadLetterBucket]: 'lake', [ENV.firehoseStream]: 'f' };
