@@ -1,6 +1,7 @@
 import { loadConsumerConfig } from '../../../consumer/config';
 import { LEADER_LOCK_DEFAULTS, daemonPropertiesFromEnv, leaderLockFromEnv } from '../../../consumer/kcl/properties';
 import { loadDlqCliConfig } from '../../../cli/dlq';
+import { loadQueryCliConfig } from '../../../cli/query';
 import { loadInfraConfig } from '../../../infra/config';
 import { parseSoakOptions } from '../../../local/soak';
 import { loadProducerConfig } from '../../../producer/config';
@@ -42,6 +43,11 @@ describe('one config reader', () => {
   it('the dlq CLI names a bad endpoint and its value', () => {
     const err = configError(() => loadDlqCliConfig({ [ENV.kinesisEndpoint]: 'localhost:4567' }));
     expect(err.message).toBe(`${ENV.kinesisEndpoint}: expected an http(s) URL such as http://127.0.0.1:4567, got "localhost:4567"`);
+  });
+
+  it('the query CLI names a bad mode: a configuration error, no longer a usage error', () => {
+    const err = configError(() => loadQueryCliConfig({ [ENV.mode]: 'cloud' }));
+    expect(err.message).toBe(`${ENV.mode}: expected one of local, aws, got "cloud"`);
   });
 
   it('a negative integer is read as one where the range allows it', () => {
