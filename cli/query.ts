@@ -19,6 +19,7 @@ import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { QueryError, describeError } from '../consumer/errors';
 import { ENV } from '../shared/env-names';
 import { sleep } from '../shared/runtime/sleep';
+import { ConfigError, EXIT_CONFIG, httpUrl, oneOf, optional, readSettings, text as textSetting, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { closeDuckdb, duckdb } from '../shared/parquet';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, isNamedQuery, renderQuery } from '../shared/queries';
 
@@ -251,19 +252,20 @@ export interface QueryCliConfig {
   outputLocation: string | undefined;
 }
 
+const QUERY_SETTINGS = {
+  mode: { env: ENV.mode, schema: withDefault(oneOf(['local', 'aws']), 'local') },
+  dataDir: { env: ENV.dataDir, schema: withDefault(textSetting(), 'data') },
+  region: { env: ENV.region, schema: optional(textSetting()) },
+  endpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
+  database: { env: ENV.glueDatabase, schema: optional(textSetting()) },
+  workgroup: { env: ENV.athenaWorkgroup, schema: optional(textSetting()) },
+  outputLocation: { env: ENV.athenaOutput, schema: optional(textSetting()) },
+} as const satisfies Record<string, Setting<unknown>>;
+
 /** The only place this CLI reads the environment. */
-export function loadQueryCliConfig(env: NodeJS.ProcessEnv): Readonly<QueryCliConfig> {
-  const mode = env[ENV.mode] ?? 'local';
-  if (mode !== 'local' && mode !== 'aws') throw new UsageError(`${ENV.mode} must be 'local' or 'aws', got '${mode}'`);
-  return Object.freeze({
-    mode,
-    dataDir: env[ENV.dataDir] ?? 'data',
-    region: env[ENV.region],
-    endpoint: env[ENV.awsEndpoint],
-    database: env[ENV.glueDatabase],
-    workgroup: env[ENV.athenaWorkgroup],
-    outputLocation: env[ENV.athenaOutput],
-  });
+export function loadQueryCliConfig(env: Env): Readonly<QueryCliConfig> {
+  const cfg: QueryCliConfig = readSettings(QUERY_SETTINGS, { env });
+  return Object.freeze(cfg);
 }
 
 export class UsageError extends Error {}
@@ -344,6 +346,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     cfg = loadQueryCliConfig(env);
     args = parseArgs(argv, cwd, cfg.dataDir);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`query: invalid configuration: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
       return 2;

@@ -60,7 +60,8 @@ export interface Pipeline {
   readonly status: StatusServer;
   readonly streamName: string;
   readonly applicationName: string;
-  readonly tables: { ticks: string; latest: string; state: string; alerts: string };
+  /** The consumer's tables, and the producer's symbol-group lease table (as in AWS). */
+  readonly tables: { ticks: string; latest: string; state: string; alerts: string; producerLeases: string };
   readonly workers: (ManagedProcess | undefined)[];
   /** Present when started with `dynamodbProxy: true`. */
   readonly dynamoProxy: FaultProxy | undefined;
@@ -141,7 +142,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   try {
     const streamName = o.streamName ?? 'tickstream';
     const applicationName = o.applicationName ?? 'tickstream-consumer';
-    const tables = { ticks: 'tickstream-ticks', latest: 'tickstream-latest', state: 'tickstream-state', alerts: 'tickstream-alerts' };
+    const tables = { ticks: 'tickstream-ticks', latest: 'tickstream-latest', state: 'tickstream-state', alerts: 'tickstream-alerts', producerLeases: 'tickstream-producer-leases' };
     await Promise.all([createStream(stack.kinesis, streamName, o.shards), createTables(stack.dynamo, tables, applicationName)]);
     if (o.seedLeases !== false) await seedLeases(stack.kinesis, stack.dynamo, streamName, applicationName);
     await status.start();

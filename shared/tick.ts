@@ -60,10 +60,12 @@ const price = z.number().min(priceMin, `must be at least ${priceMin}`).max(price
 export const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
 /** {@link SYMBOL_RE} in words, for error messages. */
 export const SYMBOL_RULE = '1-20 of A-Z 0-9 . ^ = -';
+/** A ticker as every part of the pipeline accepts it (the tick, the config readers). */
+export const SymbolSchema = z.string().regex(SYMBOL_RE, `symbol must be ${SYMBOL_RULE}`);
 
 export const TickSchema = z.strictObject({
   v: z.literal(TICK_SCHEMA_VERSION),
-  symbol: z.string().regex(SYMBOL_RE, `symbol must be ${SYMBOL_RULE}`),
+  symbol: SymbolSchema,
   ts: time,
   price,
   volume: z

@@ -20,7 +20,7 @@ import {
   parseProperties,
   type DaemonProperties,
 } from '../../../consumer/kcl/properties';
-import { ConfigError } from '../../../shared/config-util';
+import { configError } from '../../helpers/config';
 import { ENV } from '../../../shared/env-names';
 import { DEFAULTS } from '../../../infra/config';
 import { KCL_PUBLISHES_METRICS, kclTableNames } from '../../../infra/kcl';
@@ -123,15 +123,6 @@ describe('KCL leader lock settings', () => {
   const lockOf = (p: DaemonProperties): [string | undefined, string | undefined] => [p[LEADER_LOCK_KEYS.leaseMs], p[LEADER_LOCK_KEYS.heartbeatMs]];
   const fromEnv = (vars: Record<string, string>): DaemonProperties =>
     daemonPropertiesFromEnv({ [ENV.streamName]: 's', [ENV.appName]: 'a', [ENV.region]: 'eu-west-1', ...vars }, 'node main.js', 'host');
-  const configError = (f: () => unknown): ConfigError => {
-    try {
-      f();
-    } catch (err) {
-      if (err instanceof ConfigError) return err;
-      throw err;
-    }
-    throw new Error('no ConfigError');
-  };
 
   test('defaults: 20 s / 5 s in AWS, 10 s / 2 s on the emulators (fastStart)', () => {
     expect(lockOf(buildDaemonProperties(base))).toEqual(['20000', '5000']);
@@ -161,7 +152,7 @@ describe('KCL leader lock settings', () => {
   });
 
   test('a bad value stops with the variable named', () => {
-    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '20s' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs, expected: 'an integer' });
+    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '20s' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs, expected: 'an integer in [3000, 600000]', actual: '20s' });
     expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '1000' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs });
     expect(configError(() => fromEnv({ [ENV.kclLeaderHeartbeatMs]: '0' }))).toMatchObject({ variable: ENV.kclLeaderHeartbeatMs });
     // the default 20 s lease allows a heartbeat up to 6666 ms
