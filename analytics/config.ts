@@ -1,3 +1,4 @@
+import { ANOMALY_THRESHOLD_PCT } from '../shared/enriched';
 import { InvalidConfigError } from './errors';
 
 /**
@@ -20,7 +21,7 @@ export interface AnalysisConfig {
 }
 
 export const DEFAULT_ANALYSIS_CONFIG: AnalysisConfig = Object.freeze({
-  anomalyThresholdPct: 5,
+  anomalyThresholdPct: ANOMALY_THRESHOLD_PCT,
   volumeSpikeRatio: 3,
   crossoverMinGapPct: 0.05,
 });

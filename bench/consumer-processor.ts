@@ -12,6 +12,7 @@ import { percentile } from '../local/status-server';
 import { KinesisWriter } from '../producer/kinesis-writer';
 import { SyntheticSource } from '../producer/sources/synthetic';
 import { ENV } from '../shared/env-names';
+import { sleep } from '../shared/runtime/sleep';
 import { encodeTick, type Tick } from '../shared/tick';
 import os from 'node:os';
 import fs from 'node:fs';
@@ -63,7 +64,7 @@ export async function benchEndToEnd(rate = 500, seconds = 30, shards = 4): Promi
     for await (const b of warm.ticks(abort.signal)) await writer.write(b);
     log('waiting for the KCL worker to take its leases…');
     const deadline = Date.now() + 120_000;
-    while (p.status.totals.applied < symbols.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (p.status.totals.applied < symbols.length && Date.now() < deadline) await sleep(200);
     if (p.status.totals.applied < symbols.length) throw new Error('consumer never started');
     p.status.totals.latenciesMs.length = 0;
     const before = p.status.totals.applied;
@@ -76,7 +77,7 @@ export async function benchEndToEnd(rate = 500, seconds = 30, shards = 4): Promi
       produced += b.length;
     }
     const produceS = (Date.now() - t0) / 1000;
-    while (p.status.totals.applied - before < produced && Date.now() - t0 < seconds * 1000 + 60_000) await new Promise((r) => setTimeout(r, 100));
+    while (p.status.totals.applied - before < produced && Date.now() - t0 < seconds * 1000 + 60_000) await sleep(100);
     const consumeS = (Date.now() - t0) / 1000;
     const lat = p.status.totals.latenciesMs;
     return {

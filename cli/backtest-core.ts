@@ -1,100 +1,17 @@
 /**
- * The pure parts of the backtest CLI: CSV bar parsing, the previous-close
- * rule, the crossover strategy's bookkeeping and the CSV row format. No I/O
- * here, so each is unit-tested on hand-made fixtures.
+ * The pure parts of the backtest CLI: the previous-close rule, the crossover
+ * strategy's bookkeeping and the CSV row format (bar files are read by
+ * shared/bars.ts, as the replay reads them). No I/O here, so each is
+ * unit-tested on hand-made fixtures.
  */
+import type { Bar } from '../shared/bars';
 import type { EnrichedTick } from '../shared/enriched';
 import { ENRICHED_COLUMNS } from '../shared/enriched';
 import type { Tick } from '../shared/tick';
 import { MS_PER_DAY } from '../analytics/vwap';
 
-export const REQUIRED_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
-type BarColumn = (typeof REQUIRED_COLUMNS)[number];
-
-export interface Bar {
-  /** epoch ms, UTC */
-  ts: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
-
-export type ParsedLine = { ok: true; bar: Bar } | { ok: false; reason: string };
-
-export class CsvHeaderError extends Error {
-  override readonly name = 'CsvHeaderError';
-}
-
-/** Column positions by name: the six required columns in any order, extra columns ignored. */
-export type ColumnIndex = Readonly<Record<BarColumn, number>>;
-
-export function parseHeader(line: string): ColumnIndex {
-  const names = line
-    .replace(/^\uFEFF/, '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase());
-  const index: Partial<Record<BarColumn, number>> = {};
-  for (const c of REQUIRED_COLUMNS) {
-    const i = names.indexOf(c);
-    if (i < 0) throw new CsvHeaderError(`CSV header lacks column "${c}": expected ${REQUIRED_COLUMNS.join(',')}, got ${JSON.stringify(line.slice(0, 200))}`);
-    index[c] = i;
-  }
-  return index as ColumnIndex;
-}
-
-// YYYY-MM-DD, optionally followed by [ T]HH:MM[:SS[.fff…]] and an optional Z.
-const TS_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?Z?$/;
-const NUM_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/**
- * Bar timestamps carry no zone (`2023-07-03 09:30:00`) and are read as UTC.
- * Exchange-local times would need a zone the file does not name; reading
- * them as UTC keeps every bar in the calendar date it was written with, and
- * that date is what the previous-close rule and the session VWAP key on.
- */
-export function parseTimestamp(s: string): number | undefined {
-  const m = TS_RE.exec(s);
-  if (m === null) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = ''] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(sec);
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
-  // Date.UTC rolls 2023-02-30 over into March; a real date survives the round trip.
-  if (new Date(ms).getUTCDate() !== day) return undefined;
-  return ms;
-}
-
-function parseNumber(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const t = s.trim();
-  if (!NUM_RE.test(t)) return undefined;
-  const x = Number(t);
-  return Number.isFinite(x) ? x : undefined;
-}
-
-/** One data line → a bar or the reason it is bad. Never throws. */
-export function parseBarLine(line: string, cols: ColumnIndex): ParsedLine {
-  const f = line.split(',');
-  const tsText = f[cols.timestamp]?.trim();
-  if (tsText === undefined || tsText === '') return { ok: false, reason: 'missing timestamp' };
-  const ts = parseTimestamp(tsText);
-  if (ts === undefined) return { ok: false, reason: `bad timestamp ${JSON.stringify(tsText.slice(0, 40))}` };
-  const bar: Bar = { ts, open: 0, high: 0, low: 0, close: 0, volume: 0 };
-  for (const c of ['open', 'high', 'low', 'close', 'volume'] as const) {
-    const x = parseNumber(f[cols[c]]);
-    if (x === undefined) return { ok: false, reason: `bad ${c} ${JSON.stringify((f[cols[c]] ?? '').slice(0, 40))}` };
-    if (c === 'volume' ? x < 0 : x <= 0) return { ok: false, reason: `${c} must be ${c === 'volume' ? 'non-negative' : 'positive'}, got ${x}` };
-    bar[c] = x;
-  }
-  return { ok: true, bar };
-}
+/** What the previous-close rule and the tick need of a bar (shared/bars.ts reads them). */
+export type BarPrices = Pick<Bar, 'ts' | 'open' | 'close' | 'volume'>;
 
 /**
  * previousClose for each bar: the last close of the previous calendar date
@@ -108,7 +25,7 @@ export class PreviousClose {
   private prev = Number.NaN;
   private lastClose = Number.NaN;
 
-  next(bar: Bar): number {
+  next(bar: BarPrices): number {
     const day = Math.floor(bar.ts / MS_PER_DAY);
     if (this.day !== this.day) this.prev = bar.open;
     else if (day !== this.day) this.prev = this.lastClose;
@@ -118,7 +35,7 @@ export class PreviousClose {
   }
 }
 
-export function barToTick(bar: Bar, symbol: string, previousClose: number): Tick {
+export function barToTick(bar: BarPrices, symbol: string, previousClose: number): Tick {
   return { v: 1, symbol, ts: bar.ts, price: bar.close, volume: bar.volume, previousClose, source: 'replay', producedAt: bar.ts };
 }
 

@@ -3,29 +3,34 @@
  *
  *   npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--json] [--all-trades]
  *
- * The CSV needs the columns timestamp,open,high,low,close,volume (any order,
- * extra columns ignored); timestamps have no zone and are read as UTC. Each
- * bar becomes a tick with price = close and previousClose = the previous
- * calendar date's last close (the first date uses its first open). The file
- * is streamed line by line, so its size is bounded by disk, not memory.
+ * The file is read by shared/bars.ts, the replay's reader: CSV (gzipped or
+ * not, quoted fields honoured) or Parquet (by the `.parquet` name), with the
+ * columns timestamp,open,close,volume (high, low, symbol optional; any
+ * order), one timestamp rule (ISO 8601 or epoch; zone-less is UTC) and every
+ * problem reported as `file:line: reason`. Each bar becomes a tick with
+ * price = close and previousClose = the previous calendar date's last close
+ * (the first date uses its first open). The file is streamed, so its size is
+ * bounded by disk, not memory.
  *
  * stdout: the report (or JSON with --json). stderr: bad rows with their line
  * numbers, and a progress line about once a second. Exit code 0, 1 on
- * failure, 2 on bad usage or a CSV without the required header.
+ * failure, 2 on bad usage or a file that is not a bar file (no header, a
+ * required column missing).
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { SymbolAnalyzer } from '../analytics';
 import type { AlertType } from '../analytics';
 import type { EnrichedTick } from '../shared/enriched';
 import { closeDuckdb, duckdb, writeEnrichedParquet } from '../shared/parquet';
-import type { ColumnIndex, StrategyStats, Trade } from './backtest-core';
-import { CrossoverStrategy, CsvHeaderError, PreviousClose, barToTick, csvHeader, csvRow, parseBarLine, parseHeader } from './backtest-core';
+import { SYMBOL_RE, SYMBOL_RULE } from '../shared/tick';
+import { BarFileError, readBars } from '../shared/bars';
+import type { StrategyStats, Trade } from './backtest-core';
+import { CrossoverStrategy, PreviousClose, barToTick, csvHeader, csvRow } from './backtest-core';
 
 export const USAGE = 'usage: npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--json] [--all-trades]';
 
@@ -40,8 +45,6 @@ export interface BacktestArgs {
   json: boolean;
   allTrades: boolean;
 }
-
-const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
 
 /** Without --symbol, the file name stands in (AAPL.csv → AAPL) when it looks like a ticker. */
 export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
@@ -67,7 +70,7 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   if (values.csv === undefined || values.csv === '') throw new UsageError('--csv <file> is required');
   const fromName = path.basename(values.csv).replace(/\.[^.]*$/, '').toUpperCase();
   const symbol = values.symbol ?? (SYMBOL_RE.test(fromName) ? fromName : 'BACKTEST');
-  if (!SYMBOL_RE.test(symbol)) throw new UsageError(`--symbol must be 1-20 of A-Z 0-9 . ^ = -, got ${JSON.stringify(symbol)}`);
+  if (!SYMBOL_RE.test(symbol)) throw new UsageError(`--symbol must be ${SYMBOL_RULE}, got ${JSON.stringify(symbol)}`);
   if (values.out !== undefined && !/\.(csv|parquet)$/i.test(values.out)) throw new UsageError('--out must end in .csv or .parquet');
   return { csv: values.csv, symbol, out: values.out, json: values.json, allTrades: values['all-trades'] };
 }
@@ -198,46 +201,38 @@ export async function runBacktest(args: BacktestArgs, io: BacktestIo): Promise<B
   const strategy = new CrossoverStrategy();
   const signals = { BUY: 0, SELL: 0 };
   const alerts: Record<AlertType, number> = { BUY: 0, SELL: 0, ANOMALY: 0, VOLUME_SPIKE: 0 };
+  /** The last line (or Parquet row) read; progress counts rows. */
   let lines = 0;
+  let rows = 0;
   let applied = 0;
   let bad = 0;
   let outOfOrder = 0;
   let firstTs: number | null = null;
   let lastTs: number | null = null;
-  let cols: ColumnIndex | undefined;
   let nextProgress = started + 1000;
-  const skip = (lineNo: number, reason: string): void => {
-    if (bad + outOfOrder <= MAX_LISTED_BAD_ROWS) io.stderr.write(`line ${lineNo}: ${reason}; skipped\n`);
+  const skip = (where: string): void => {
+    if (bad + outOfOrder <= MAX_LISTED_BAD_ROWS) io.stderr.write(`${where}; skipped\n`);
     if (bad + outOfOrder === MAX_LISTED_BAD_ROWS) io.stderr.write(`(further skipped rows are counted, not listed)\n`);
   };
 
   const sink: RowSink | undefined = args.out === undefined ? undefined : /\.parquet$/i.test(args.out) ? await ParquetSink.open(args.out) : new CsvSink(args.out);
   let sinkClosed = false;
   try {
-    const input = createReadStream(args.csv, { highWaterMark: 1 << 20 });
-    const rl = createInterface({ input, crlfDelay: Infinity });
-    for await (const line of rl) {
-      lines++;
-      if ((lines & 1023) === 0 && now() >= nextProgress) {
+    const onBadRow = (err: BarFileError): void => {
+      lines = Math.max(lines, err.line ?? 0);
+      bad++;
+      skip(err.message);
+    };
+    for await (const bar of readBars(args.csv, { symbol: args.symbol, onBadRow })) {
+      lines = bar.line;
+      if ((++rows & 1023) === 0 && now() >= nextProgress) {
         const s = (now() - started) / 1000;
         io.stderr.write(`[backtest] ${lines.toLocaleString('en-US')} lines, ${applied.toLocaleString('en-US')} bars applied, ${Math.round(lines / s).toLocaleString('en-US')} lines/s\n`);
         nextProgress = now() + 1000;
       }
-      if (line.trim() === '') continue;
-      if (cols === undefined) {
-        cols = parseHeader(line);
-        continue;
-      }
-      const parsed = parseBarLine(line, cols);
-      if (!parsed.ok) {
-        bad++;
-        skip(lines, parsed.reason);
-        continue;
-      }
-      const bar = parsed.bar;
       if (lastTs !== null && bar.ts <= lastTs) {
         outOfOrder++;
-        skip(lines, `timestamp ${new Date(bar.ts).toISOString()} is not after the previous bar's`);
+        skip(new BarFileError(args.csv, bar.line, `timestamp ${new Date(bar.ts).toISOString()} is not after the previous bar's`, 'timestamp').message);
         continue;
       }
       const r = analyzer.analyze(barToTick(bar, args.symbol, previousClose.next(bar)));
@@ -253,7 +248,6 @@ export async function runBacktest(args: BacktestArgs, io: BacktestIo): Promise<B
       const wait = sink?.write(row);
       if (wait !== undefined) await wait;
     }
-    if (cols === undefined) throw new CsvHeaderError(`${args.csv} is empty: expected a header line`);
     sinkClosed = true;
     await sink?.close();
   } finally {
@@ -322,7 +316,10 @@ export async function main(argv: readonly string[], stdout: NodeJS.WritableStrea
     stdout.write(args.json ? `${JSON.stringify(summary)}\n` : formatReport(summary, args.allTrades));
     return 0;
   } catch (err) {
-    if (err instanceof CsvHeaderError) {
+    // A file-level problem (row-level ones are skipped and listed above)
+    // means "not a bar file": exit 2. One with a cause is I/O (a missing
+    // file, a broken gzip or Parquet file): exit 1, like any failure.
+    if (err instanceof BarFileError && err.cause === undefined) {
       stderr.write(`${err.message}\n`);
       return 2;
     }

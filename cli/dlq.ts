@@ -16,7 +16,7 @@ import { DEAD_LETTER_KINDS, formatList, formatShow, inert, isDeadLetterKind, red
 import { describeError } from '../consumer/errors';
 import type { DeadLetter } from '../consumer/ports';
 import { clientOptions, kinesisClient } from '../shared/aws';
-import { ConfigError, oneOf, optStr, str, url, type Env } from '../shared/config-util';
+import { ConfigError, EXIT_CONFIG, EXIT_USAGE, httpUrl, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { ENV } from '../shared/env-names';
 import { s3Client } from '../shared/s3';
 import { kinesisPut, LocalDeadLetterStore, SqsDeadLetterStore, type DeadLetterStore, type Loaded } from './dlq-stores';
@@ -58,20 +58,26 @@ export interface DlqCliConfig {
   streamName: string | undefined;
 }
 
+const DLQ_SETTINGS = {
+  mode: { env: ENV.mode, schema: withDefault(oneOf(['local', 'aws']), 'local') },
+  dataDir: { env: ENV.dataDir, schema: withDefault(text(), 'data') },
+  region: { env: ENV.region, schema: withDefault(text(), 'us-east-1') },
+  awsEndpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
+  kinesisEndpoint: { env: ENV.kinesisEndpoint, schema: optional(httpUrl()) },
+  streamName: { env: ENV.streamName, schema: optional(text()) },
+} as const satisfies Record<string, Setting<unknown>>;
+
+/** Required in AWS mode only; read once the mode is known to need them. */
+const DLQ_AWS_SETTINGS = {
+  queueUrl: { env: ENV.deadLetterQueueUrl, schema: text() },
+  bucket: { env: ENV.deadLetterBucket, schema: text() },
+} as const satisfies Record<string, Setting<unknown>>;
+
 /** The only place this CLI reads the environment. */
 export function loadDlqCliConfig(env: Env): Readonly<DlqCliConfig> {
-  const mode = oneOf(env, ENV.mode, ['local', 'aws'] as const, 'local');
-  return Object.freeze({
-    mode,
-    dataDir: str(env, ENV.dataDir, 'data'),
-    region: str(env, ENV.region, 'us-east-1'),
-    awsEndpoint: url(env, ENV.awsEndpoint),
-    kinesisEndpoint: url(env, ENV.kinesisEndpoint),
-    // Required in AWS mode only; checked once the mode is known to need them.
-    queueUrl: mode === 'aws' ? str(env, ENV.deadLetterQueueUrl) : undefined,
-    bucket: mode === 'aws' ? str(env, ENV.deadLetterBucket) : undefined,
-    streamName: optStr(env, ENV.streamName),
-  });
+  const s = readSettings(DLQ_SETTINGS, { env });
+  const aws = s.mode === 'aws' ? readSettings(DLQ_AWS_SETTINGS, { env }) : { queueUrl: undefined, bucket: undefined };
+  return Object.freeze({ ...s, ...aws });
 }
 
 export type DlqArgs =
@@ -316,7 +322,7 @@ async function redrive(args: Extract<DlqArgs, { command: 'redrive' }>, cfg: DlqC
 export async function main(argv: readonly string[], env: Env, io: Io): Promise<number> {
   const usage = (message: string): number => {
     io.err.write(`${message ? `${message}\n` : ''}${USAGE}\n`);
-    return 2;
+    return EXIT_USAGE;
   };
   let args: DlqArgs;
   let cfg: Readonly<DlqCliConfig>;
@@ -324,7 +330,12 @@ export async function main(argv: readonly string[], env: Env, io: Io): Promise<n
     args = parseArgs(argv);
     cfg = loadDlqCliConfig(env);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) return usage(err.message);
+    if (err instanceof UsageError) return usage(err.message);
+    if (err instanceof ConfigError) {
+      // A bad variable is not a misuse of the command line: no usage text, the config exit code.
+      io.err.write(`dlq: invalid configuration: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
     throw err;
   }
   let opened: Opened;

@@ -18,6 +18,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { QueryError, describeError } from '../consumer/errors';
 import { ENV } from '../shared/env-names';
+import { sleep } from '../shared/runtime/sleep';
+import { ConfigError, EXIT_CONFIG, httpUrl, oneOf, optional, readSettings, text as textSetting, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { closeDuckdb, duckdb } from '../shared/parquet';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, isNamedQuery, renderQuery } from '../shared/queries';
 
@@ -182,7 +184,7 @@ export async function queryAthena(client: AthenaClient, opts: AthenaQueryOptions
       throw new QueryError(`Athena query ${id} ${status.State}: ${status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? 'no reason given'}`);
     }
     if (Date.now() > deadline) throw new QueryError(`Athena query ${id} still ${status?.State ?? 'unknown'} after the timeout`);
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(delay);
     delay = Math.min(5000, Math.round(delay * 1.5));
   }
   let columns: string[] = [];
@@ -250,19 +252,20 @@ export interface QueryCliConfig {
   outputLocation: string | undefined;
 }
 
+const QUERY_SETTINGS = {
+  mode: { env: ENV.mode, schema: withDefault(oneOf(['local', 'aws']), 'local') },
+  dataDir: { env: ENV.dataDir, schema: withDefault(textSetting(), 'data') },
+  region: { env: ENV.region, schema: optional(textSetting()) },
+  endpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
+  database: { env: ENV.glueDatabase, schema: optional(textSetting()) },
+  workgroup: { env: ENV.athenaWorkgroup, schema: optional(textSetting()) },
+  outputLocation: { env: ENV.athenaOutput, schema: optional(textSetting()) },
+} as const satisfies Record<string, Setting<unknown>>;
+
 /** The only place this CLI reads the environment. */
-export function loadQueryCliConfig(env: NodeJS.ProcessEnv): Readonly<QueryCliConfig> {
-  const mode = env[ENV.mode] ?? 'local';
-  if (mode !== 'local' && mode !== 'aws') throw new UsageError(`${ENV.mode} must be 'local' or 'aws', got '${mode}'`);
-  return Object.freeze({
-    mode,
-    dataDir: env[ENV.dataDir] ?? 'data',
-    region: env[ENV.region],
-    endpoint: env[ENV.awsEndpoint],
-    database: env[ENV.glueDatabase],
-    workgroup: env[ENV.athenaWorkgroup],
-    outputLocation: env[ENV.athenaOutput],
-  });
+export function loadQueryCliConfig(env: Env): Readonly<QueryCliConfig> {
+  const cfg: QueryCliConfig = readSettings(QUERY_SETTINGS, { env });
+  return Object.freeze(cfg);
 }
 
 export class UsageError extends Error {}
@@ -343,6 +346,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     cfg = loadQueryCliConfig(env);
     args = parseArgs(argv, cwd, cfg.dataDir);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`query: invalid configuration: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
       return 2;

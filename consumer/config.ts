@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { analysisConfig, type AnalysisConfig } from '../analytics';
-import { int, num, oneOf, optStr, str, url, type Env } from '../shared/config-util';
+import { deepFreeze, httpUrl, int, num, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { ENV } from '../shared/env-names';
 
 export interface ConsumerConfig {
@@ -39,49 +39,66 @@ export interface ConsumerConfig {
     | undefined;
 }
 
+/** Every consumer setting, by environment variable (infra/stack.ts sets them on the task). */
+export const CONSUMER_SETTINGS = {
+  mode: { env: ENV.mode, schema: withDefault(oneOf(['local', 'aws', 'null']), 'aws') },
+  region: { env: ENV.region, schema: withDefault(text(), 'us-east-1') },
+  logLevel: { env: ENV.logLevel, schema: withDefault(oneOf(['error', 'warn', 'info', 'debug']), 'info') },
+  workerId: { env: ENV.workerId, schema: optional(text()) },
+  dynamodbEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
+  awsEndpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
+  ticksTable: { env: ENV.ticksTable, schema: withDefault(text(), 'tickstream-ticks') },
+  latestTable: { env: ENV.latestTable, schema: withDefault(text(), 'tickstream-latest') },
+  stateTable: { env: ENV.stateTable, schema: withDefault(text(), 'tickstream-state') },
+  alertsTable: { env: ENV.alertsTable, schema: withDefault(text(), 'tickstream-alerts') },
+  ticksTtlDays: { env: ENV.ticksTtlDays, schema: withDefault(num(0.001, 3650), 7) },
+  checkpointEveryRecords: { env: ENV.checkpointEveryRecords, schema: withDefault(int(1, Number.MAX_SAFE_INTEGER), 5000) },
+  checkpointEveryMs: { env: ENV.checkpointEveryMs, schema: withDefault(int(100, Number.MAX_SAFE_INTEGER), 5000) },
+  alertCooldownMs: { env: ENV.alertCooldownMs, schema: withDefault(int(0, Number.MAX_SAFE_INTEGER), 60_000) },
+  metricsIntervalMs: { env: ENV.metricsIntervalMs, schema: withDefault(int(1000, Number.MAX_SAFE_INTEGER), 60_000) },
+  quarantineAfter: { env: ENV.quarantineAfter, schema: withDefault(int(1, 100), 3) },
+  stopFile: { env: ENV.stopFile, schema: optional(text()) },
+  faultCrashMarker: { env: ENV.faultCrashMarker, schema: optional(text()) },
+} as const satisfies Record<string, Setting<unknown>>;
+
+/** Read only in local mode. */
+export const CONSUMER_LOCAL_SETTINGS = {
+  dataDir: { env: ENV.dataDir, schema: withDefault(text(), 'data') },
+  statusPort: { env: ENV.statusPort, schema: optional(int(1, 65535)) },
+  lakeFlushMs: { env: ENV.lakeFlushMs, schema: withDefault(int(0, Number.MAX_SAFE_INTEGER), 5000) },
+} as const satisfies Record<string, Setting<unknown>>;
+
+/** Required in AWS mode, read only there. */
+export const CONSUMER_AWS_SETTINGS = {
+  alertTopicArn: { env: ENV.alertTopicArn, schema: text() },
+  deadLetterQueueUrl: { env: ENV.deadLetterQueueUrl, schema: text() },
+  deadLetterBucket: { env: ENV.deadLetterBucket, schema: text() },
+  firehoseStream: { env: ENV.firehoseStream, schema: text() },
+} as const satisfies Record<string, Setting<unknown>>;
+
 /** Read once at start-up; a bad value stops the process naming the variable. */
 export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
-  const mode = oneOf(env, ENV.mode, ['local', 'aws', 'null'] as const, 'aws');
+  const s = readSettings(CONSUMER_SETTINGS, { env });
   const cfg: ConsumerConfig = {
-    mode,
-    region: str(env, ENV.region, 'us-east-1'),
-    logLevel: oneOf(env, ENV.logLevel, ['error', 'warn', 'info', 'debug'] as const, 'info'),
+    mode: s.mode,
+    region: s.region,
+    logLevel: s.logLevel,
     // the Fargate task's hostname is unique; a pid is not, across tasks
-    workerId: str(env, ENV.workerId, os.hostname()),
-    dynamodbEndpoint: url(env, ENV.dynamodbEndpoint),
-    awsEndpoint: url(env, ENV.awsEndpoint),
-    tables: {
-      ticks: str(env, ENV.ticksTable, 'tickstream-ticks'),
-      latest: str(env, ENV.latestTable, 'tickstream-latest'),
-      state: str(env, ENV.stateTable, 'tickstream-state'),
-      alerts: str(env, ENV.alertsTable, 'tickstream-alerts'),
-    },
-    ticksTtlDays: num(env, ENV.ticksTtlDays, 7, 0.001, 3650),
-    checkpointEveryRecords: int(env, ENV.checkpointEveryRecords, 5000, 1),
-    checkpointEveryMs: int(env, ENV.checkpointEveryMs, 5000, 100),
-    alertCooldownMs: int(env, ENV.alertCooldownMs, 60_000, 0),
-    metricsIntervalMs: int(env, ENV.metricsIntervalMs, 60_000, 1000),
+    workerId: s.workerId ?? os.hostname(),
+    dynamodbEndpoint: s.dynamodbEndpoint,
+    awsEndpoint: s.awsEndpoint,
+    tables: { ticks: s.ticksTable, latest: s.latestTable, state: s.stateTable, alerts: s.alertsTable },
+    ticksTtlDays: s.ticksTtlDays,
+    checkpointEveryRecords: s.checkpointEveryRecords,
+    checkpointEveryMs: s.checkpointEveryMs,
+    alertCooldownMs: s.alertCooldownMs,
+    metricsIntervalMs: s.metricsIntervalMs,
     analysis: analysisConfig(),
-    quarantineAfter: int(env, ENV.quarantineAfter, 3, 1, 100),
-    stopFile: optStr(env, ENV.stopFile),
-    faultCrashMarker: optStr(env, ENV.faultCrashMarker),
-    local:
-      mode === 'local'
-        ? {
-            dataDir: str(env, ENV.dataDir, 'data'),
-            statusPort: optStr(env, ENV.statusPort) === undefined ? undefined : int(env, ENV.statusPort, 0, 1, 65535),
-            lakeFlushMs: int(env, ENV.lakeFlushMs, 5000, 0),
-          }
-        : undefined,
-    aws:
-      mode === 'aws'
-        ? {
-            alertTopicArn: str(env, ENV.alertTopicArn),
-            deadLetterQueueUrl: str(env, ENV.deadLetterQueueUrl),
-            deadLetterBucket: str(env, ENV.deadLetterBucket),
-            firehoseStream: str(env, ENV.firehoseStream),
-          }
-        : undefined,
+    quarantineAfter: s.quarantineAfter,
+    stopFile: s.stopFile,
+    faultCrashMarker: s.faultCrashMarker,
+    local: s.mode === 'local' ? readSettings(CONSUMER_LOCAL_SETTINGS, { env }) : undefined,
+    aws: s.mode === 'aws' ? readSettings(CONSUMER_AWS_SETTINGS, { env }) : undefined,
   };
-  return Object.freeze(cfg);
+  return deepFreeze(cfg);
 }

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../shared/config-util';
+import { ConfigError } from '../shared/runtime/config';
 import { ensureKclJars, javaCommand, kclClasspath, KCL_LAUNCHER_CLASS, projectRoot } from './kcl/jars';
 import { daemonPropertiesFromEnv, formatProperties } from './kcl/properties';
 import { loadConsumerConfig } from './config';

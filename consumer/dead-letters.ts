@@ -13,6 +13,8 @@
  */
 import { z } from 'zod';
 import { encodeRowRedrive, type EnrichedTick } from '../shared/enriched';
+import { backoffDelay, type BackoffPolicy } from '../shared/runtime/retry';
+import { sleep as realSleep } from '../shared/runtime/sleep';
 import type { DeadLetter, DeadLetterKind } from './ports';
 
 export const DEAD_LETTER_KINDS = ['record', 'tick', 'row', 'crash'] as const satisfies readonly DeadLetterKind[];
@@ -601,7 +603,8 @@ export async function redriveLetters(
   opts: RedriveOptions = {},
 ): Promise<RedriveReport> {
   const maxAttempts = opts.maxAttempts ?? 5;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = opts.sleep ?? realSleep;
+  const backoff: BackoffPolicy = { baseMs: opts.baseDelayMs ?? 200, maxMs: 5_000 };
   const report: RedriveReport = { redriven: [], failed: [], held: [], unmarked: [] };
   const blocked = new Set<string>();
   let pending: Pending[] = [];
@@ -668,7 +671,7 @@ export async function redriveLetters(
       else next.push(p);
     }
     pending = next;
-    if (acked.length < batch.length && pending.length > 0) await sleep(Math.min(5000, (opts.baseDelayMs ?? 200) * 2 ** Math.min(round++, 5)));
+    if (acked.length < batch.length && pending.length > 0) await sleep(backoffDelay(round++, backoff));
   }
   return report;
 }

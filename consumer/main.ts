@@ -7,7 +7,7 @@ const protocolOut = takeProtocolStdout();
 
 import fs from 'node:fs';
 import kcl from 'aws-kcl';
-import { ConfigError } from '../shared/config-util';
+import { ConfigError } from '../shared/runtime/config';
 import { EXIT_CONFIG } from './errors';
 import { createLogger } from '../shared/logger';
 import { loadConsumerConfig, type ConsumerConfig } from './config';

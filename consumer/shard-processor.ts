@@ -3,6 +3,8 @@ import type { Alert } from '../analytics/alerts';
 import type { EnrichedTick } from '../shared/enriched';
 import { classifyError } from '../shared/error-class';
 import type { Logger } from '../shared/logger';
+import { backoffDelay, type BackoffPolicy } from '../shared/runtime/retry';
+import { sleep } from '../shared/runtime/sleep';
 import type { Tick } from '../shared/tick';
 import { ConfigurationStopError, describeError, describeErrorChain } from './errors';
 import type { AlertPublisher, DeadLetter, DeadLetterKind, DeadLetterQueue, RestartLedger, StateSnapshot, StateStore, TickSink } from './ports';
@@ -134,6 +136,8 @@ interface Refusal<T> {
 }
 
 const DEFAULT_UNKNOWN_ATTEMPTS = 5;
+/** While a sink is down: soon at first, then at most every 5 s, for as long as it takes. */
+const SINK_DOWN_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 5_000 };
 const DEFAULT_QUARANTINE_AFTER = 3;
 
 /**
@@ -624,8 +628,7 @@ export class ShardProcessor {
   }
 
   private async pause(_what: string, attempt: number): Promise<void> {
-    const delay = this.deps.retryDelayMs?.(attempt) ?? Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(this.deps.retryDelayMs?.(attempt) ?? backoffDelay(attempt - 1, SINK_DOWN_BACKOFF));
   }
 }
 

@@ -1,4 +1,5 @@
-import { ConfigError } from '../shared/config-util';
+import { TICK_SOURCES } from '../shared/tick';
+import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, symbolList, text, withDefault, type Setting } from '../shared/runtime/config';
 
 /**
  * Deployment configuration, read once from CDK context (cdk.json defaults,
@@ -49,84 +50,37 @@ export const DEFAULTS = {
   logLevel: 'info',
 } as const satisfies Omit<InfraConfig, 'alertEmail' | 'maxConsumerTasks'>;
 
-/** A bad CDK context value: the project's ConfigError, naming the context key. */
-export class InfraConfigError extends ConfigError {
-  override readonly name: string = 'InfraConfigError';
-  constructor(key: string, expected: string, got: unknown) {
-    super(`context "${key}"`, expected, got);
-  }
-}
-
 /** Reads one context value; `cdk -c k=v` always gives strings, cdk.json gives JSON types. */
 export type ContextReader = (key: string) => unknown;
 
-function int(read: ContextReader, key: string, dflt: number, min: number, max: number): number {
-  const raw = read(key);
-  if (raw === undefined || raw === null || raw === '') return dflt;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new InfraConfigError(key, `an integer in [${min}, ${max}]`, raw);
-  return n;
-}
-
-function oneOf<T extends string>(read: ContextReader, key: string, allowed: readonly T[], dflt: T): T {
-  const raw = read(key);
-  if (raw === undefined || raw === null || raw === '') return dflt;
-  if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw)) throw new InfraConfigError(key, `one of ${allowed.join(', ')}`, raw);
-  return raw as T;
-}
-
-const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
-
-function symbols(read: ContextReader): string[] {
-  const raw = read('symbols');
-  if (raw === undefined || raw === null || raw === '') return [...DEFAULTS.symbols];
-  const list: unknown[] | undefined = Array.isArray(raw) ? (raw as unknown[]) : typeof raw === 'string' ? raw.split(',') : undefined;
-  if (list === undefined) throw new InfraConfigError('symbols', 'a comma-separated string or an array of symbols', raw);
-  const out = list.map((s) => (typeof s === 'string' ? s.trim().toUpperCase() : s));
-  const bad = out.filter((s) => typeof s !== 'string' || !SYMBOL_RE.test(s));
-  if (bad.length > 0 || out.length === 0) throw new InfraConfigError('symbols', 'symbols of 1-20 characters A-Z 0-9 . ^ = -', raw);
-  return [...new Set(out as string[])];
-}
-
-export function loadInfraConfig(read: ContextReader): InfraConfig {
-  const appName = read('appName') ?? DEFAULTS.appName;
+/** Every deployment setting, by CDK context key; a bad one is a ConfigError naming `context "<key>"`. */
+export const INFRA_SETTINGS = {
   // The lease table name must be a DynamoDB table name, and the Glue database
   // and Athena workgroup derive from it, so keep to the strictest alphabet.
-  if (typeof appName !== 'string' || !/^[a-z][a-z0-9-]{2,62}$/.test(appName)) {
-    throw new InfraConfigError('appName', 'lower-case letters, digits and dashes, 3-63 characters, starting with a letter', appName);
-  }
-  const streamMode = oneOf<StreamMode>(read, 'streamMode', ['provisioned', 'on-demand'], DEFAULTS.streamMode);
-  const shards = int(read, 'shards', DEFAULTS.shards, 1, 500);
-  const logRetentionDays = int(read, 'retentionDays', DEFAULTS.logRetentionDays, 1, 3653);
-  if (!(VALID_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    throw new InfraConfigError('retentionDays', `one of ${VALID_RETENTION_DAYS.join(', ')}`, logRetentionDays);
-  }
-  const alertEmailRaw = read('alertEmail');
-  let alertEmail: string | undefined;
-  if (alertEmailRaw !== undefined && alertEmailRaw !== null && alertEmailRaw !== '') {
-    if (typeof alertEmailRaw !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alertEmailRaw)) {
-      throw new InfraConfigError('alertEmail', 'an e-mail address', alertEmailRaw);
-    }
-    alertEmail = alertEmailRaw;
-  }
-  const cfg: InfraConfig = {
-    appName,
-    symbols: symbols(read),
-    pollIntervalMs: int(read, 'intervalMs', DEFAULTS.pollIntervalMs, 250, 3_600_000),
-    source: oneOf<TickSourceName>(read, 'source', ['yahoo', 'synthetic', 'replay'], DEFAULTS.source),
-    streamMode,
-    shards,
-    producerTasks: int(read, 'producerTasks', DEFAULTS.producerTasks, 0, 50),
-    maxConsumerTasks: int(read, 'maxConsumerTasks', shards, 1, 500),
-    alertEmail,
-    logRetentionDays,
-    ticksTtlDays: int(read, 'ticksTtlDays', DEFAULTS.ticksTtlDays, 1, 3650),
-    natGateways: int(read, 'natGateways', DEFAULTS.natGateways, 1, 3),
-    logLevel: oneOf(read, 'logLevel', ['error', 'warn', 'info', 'debug'], DEFAULTS.logLevel),
-  };
-  if (streamMode === 'provisioned' && cfg.maxConsumerTasks > shards) {
+  appName: { context: 'appName', schema: withDefault(text(/^[a-z][a-z0-9-]{2,62}$/, 'lower-case letters, digits and dashes, 3-63 characters, starting with a letter'), DEFAULTS.appName) },
+  symbols: { context: 'symbols', schema: withDefault(symbolList(), [...DEFAULTS.symbols]) },
+  pollIntervalMs: { context: 'intervalMs', schema: withDefault(int(250, 3_600_000), DEFAULTS.pollIntervalMs) },
+  source: { context: 'source', schema: withDefault(oneOf(TICK_SOURCES), DEFAULTS.source) },
+  streamMode: { context: 'streamMode', schema: withDefault(oneOf(['provisioned', 'on-demand']), DEFAULTS.streamMode) },
+  shards: { context: 'shards', schema: withDefault(int(1, 500), DEFAULTS.shards) },
+  producerTasks: { context: 'producerTasks', schema: withDefault(int(0, 50), DEFAULTS.producerTasks) },
+  maxConsumerTasks: { context: 'maxConsumerTasks', schema: optional(int(1, 500)) },
+  alertEmail: { context: 'alertEmail', schema: optional(text(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an e-mail address')) },
+  logRetentionDays: {
+    context: 'retentionDays',
+    schema: withDefault(int(1, 3653).refine((d) => (VALID_RETENTION_DAYS as readonly number[]).includes(d)).describe(`one of ${VALID_RETENTION_DAYS.join(', ')}`), DEFAULTS.logRetentionDays),
+  },
+  ticksTtlDays: { context: 'ticksTtlDays', schema: withDefault(int(1, 3650), DEFAULTS.ticksTtlDays) },
+  natGateways: { context: 'natGateways', schema: withDefault(int(1, 3), DEFAULTS.natGateways) },
+  logLevel: { context: 'logLevel', schema: withDefault(oneOf(['error', 'warn', 'info', 'debug']), DEFAULTS.logLevel) },
+} as const satisfies Record<string, Setting<unknown>>;
+
+export function loadInfraConfig(read: ContextReader): InfraConfig {
+  const s = readSettings(INFRA_SETTINGS, { context: read });
+  const maxConsumerTasks = s.maxConsumerTasks ?? s.shards;
+  if (s.streamMode === 'provisioned' && maxConsumerTasks > s.shards) {
     // A KCL worker with no lease only burns Fargate hours.
-    throw new InfraConfigError('maxConsumerTasks', `at most the shard count (${shards})`, cfg.maxConsumerTasks);
+    throw new ConfigError('context "maxConsumerTasks"', `at most the shard count (${s.shards})`, maxConsumerTasks);
   }
-  return Object.freeze({ ...cfg, symbols: Object.freeze([...cfg.symbols]) });
+  return deepFreeze<InfraConfig>({ ...s, maxConsumerTasks });
 }

@@ -6,105 +6,85 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ProducerMetrics } from '../producer/metrics';
-import { ReplaySource } from '../producer/sources/replay';
-import type { TickSource } from '../producer/sources/source';
+import { PRODUCER_FLAGS, producerConfigFrom } from '../producer/config';
 import { LEADER_LOCK_DEFAULTS, leaderLockFromEnv } from '../consumer/kcl/properties';
-import { createLogger } from '../shared/logger';
+import { ConfigError, EXIT_CONFIG, EXIT_USAGE, int, optional, readSettings, readValue, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import type { Pipeline } from './pipeline';
-import { drain, handleInterrupts, newRunDir, startLocalPipeline, startProducing, stopWorkersGracefully, syntheticSource } from './session';
+import { UNSTARTED_TARGET, drain, handleInterrupts, localProducerEnv, newRunDir, pipelineTarget, producerLogger, startLocalPipeline, startProducing, stopWorkersGracefully, symbolNames, type Producing } from './session';
 import { latenciesSince, percentile } from './status-server';
 import { judge } from './verdict';
 
 const USAGE = `Usage: npm start -- [options]
-  --symbols <n>      number of synthetic symbols (default 20)
-  --rate <n>         ticks per second across all symbols (default 200)
-  --duration <s>     stop after this many seconds (default: run until Ctrl-C)
-  --shards <n>       Kinesis shards (default 4)
-  --workers <n>      KCL consumer daemons (default 1)
-  --seed <n>         synthetic market seed (default 42)
-  --source <name>    synthetic (default) or replay
+The producer is the ECS task's own (producer/task.ts, config from producer/config.ts):
+its flags and TICKSTREAM_* variables mean here what they mean there (README, "npm start").
+  --symbols <n|list> n synthetic symbols SYNA, SYNB, ... (default 20), or a symbol list
+  --rate <n>         synthetic: ticks per second across all symbols (default 200)
+  --seed <n>         synthetic: market seed (default 42)
+  --source <name>    synthetic (default), replay (default with --csv/--parquet) or yahoo
   --csv <file>       replay: CSV bars (timestamp,open,high,low,close,volume[,symbol]); repeatable
   --parquet <file>   replay: Parquet bars; repeatable
   --symbol <SYM>     replay: symbol of a single-symbol file (default: from the file name)
-  --speed <x>        replay: 1 = real time, 60 = a minute per second, max (default max)
+  --speed <x>        replay: 1 = real time (default), 60 = a minute per second, max
   --loop             replay: start over at the end (ts shifted by whole days)
+  --max-ticks <n>    synthetic: stop after n ticks
+  --symbols-file <f> one symbol per line
+  --duration <s>     stop after this many seconds (default: run until Ctrl-C)
+  --shards <n>       Kinesis shards (default 4)
+  --workers <n>      KCL consumer daemons (default 1)
   --data <dir>       data directory (default data/)
-  -h, --help`;
+  -h, --help
+A bad value exits 78 (EX_CONFIG) naming the flag or variable; an unknown flag exits 2.`;
+
+/** npm start's own settings: the local stack around the producer. */
+const LOCAL_SETTINGS = {
+  duration: { flag: 'duration', schema: optional(int(1, 7 * 86400)) },
+  shards: { flag: 'shards', schema: withDefault(int(1, 64), 4) },
+  workers: { flag: 'workers', schema: withDefault(int(1, 16), 1) },
+  dataDir: { flag: 'data', schema: withDefault(text(), 'data') },
+} as const satisfies Record<string, Setting<unknown>>;
+
+const LOCAL_FLAGS = {
+  duration: { type: 'string' },
+  shards: { type: 'string' },
+  workers: { type: 'string' },
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 interface Options {
-  source: 'synthetic' | 'replay';
-  csv: string[];
-  parquet: string[];
-  symbol: string | undefined;
-  speed: number;
-  loop: boolean;
-  symbols: number;
-  rate: number;
-  duration: number | undefined;
-  shards: number;
-  workers: number;
-  seed: number;
-  dataDir: string;
+  readonly duration: number | undefined;
+  readonly shards: number;
+  readonly workers: number;
+  readonly dataDir: string;
+  /** The producer's flags (PRODUCER_FLAGS), `--symbols <n>` already turned into n synthetic names. */
+  readonly producerFlags: Readonly<Record<string, unknown>>;
 }
 
+/** An unknown flag or a stray argument: exit 2 with the usage text. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-function positiveInt(name: string, v: string | undefined, def: number, max: number): number {
-  if (v === undefined) return def;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
-export function parseOptions(argv: string[]): Options | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      symbols: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      shards: { type: 'string' },
-      workers: { type: 'string' },
-      seed: { type: 'string' },
-      source: { type: 'string' },
-      csv: { type: 'string', multiple: true },
-      parquet: { type: 'string', multiple: true },
-      symbol: { type: 'string' },
-      speed: { type: 'string' },
-      loop: { type: 'boolean' },
-      data: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) return 'help';
-  const source = values.source ?? (values.csv || values.parquet ? 'replay' : 'synthetic');
-  if (source !== 'synthetic' && source !== 'replay') throw new UsageError(`--source must be synthetic or replay, got ${JSON.stringify(source)}`);
-  const csv = values.csv ?? [];
-  const parquet = values.parquet ?? [];
-  if (source === 'replay' && csv.length + parquet.length === 0) throw new UsageError('--source replay needs --csv <file> or --parquet <file>');
-  let speed = Number.POSITIVE_INFINITY;
-  if (values.speed !== undefined && values.speed !== 'max') {
-    speed = Number(values.speed);
-    if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed must be a positive number or max, got ${JSON.stringify(values.speed)}`);
+/**
+ * npm start's command line: its own flags (the stack) and the producer's
+ * (PRODUCER_FLAGS, read by the producer's loader). Checks the producer's
+ * config too, so a typo stops here and not after the emulators started.
+ */
+export function parseOptions(argv: string[], env: Env): Options | 'help' {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args: argv, options: { ...PRODUCER_FLAGS, ...LOCAL_FLAGS }, strict: true }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  return {
-    source,
-    csv,
-    parquet,
-    symbol: values.symbol,
-    speed,
-    loop: values.loop ?? false,
-    symbols: positiveInt('symbols', values.symbols, 20, 100_000),
-    rate: positiveInt('rate', values.rate, 200, 1_000_000),
-    duration: values.duration === undefined ? undefined : positiveInt('duration', values.duration, 0, 7 * 86400),
-    shards: positiveInt('shards', values.shards, 4, 64),
-    workers: positiveInt('workers', values.workers, 1, 16),
-    seed: values.seed === undefined ? 42 : positiveInt('seed', values.seed, 42, 2 ** 31),
-    dataDir: values.data ?? 'data',
-  };
+  if (values.help === true) return 'help';
+  const { duration, shards, workers, data, help: _help, symbols, ...producer } = values;
+  const local = readSettings(LOCAL_SETTINGS, { flags: { duration, shards, workers, data } });
+  // --symbols <n>: n synthetic names, as npm start always had; a list goes to the producer as is.
+  const symbolsFlag = typeof symbols === 'string' && /^\s*\d+\s*$/.test(symbols) ? symbolNames(readValue('--symbols', symbols, int(1, 100_000))).join(',') : symbols;
+  const producerFlags = { ...producer, ...(symbolsFlag === undefined ? {} : { symbols: symbolsFlag }) };
+  producerConfigFrom(localProducerEnv(env, UNSTARTED_TARGET), producerFlags);
+  return { ...local, producerFlags };
 }
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
@@ -112,8 +92,6 @@ const out = (line: string): void => void process.stdout.write(line + '\n');
 async function run(opts: Options): Promise<number> {
   const t0 = Date.now();
   const runDir = newRunDir(opts.dataDir);
-  // The orchestrator's own logs go to a file: the terminal shows the status line.
-  const logger = createLogger({ service: 'tickstream-local', level: 'info', stream: process.stderr });
   // TICKSTREAM_KCL_LEADER_LEASE_MS / _HEARTBEAT_MS, as in the container
   const leaderLock = leaderLockFromEnv(process.env, LEADER_LOCK_DEFAULTS.local);
   out(`tickstream: starting local stack (logs in ${runDir})`);
@@ -125,7 +103,14 @@ async function run(opts: Options): Promise<number> {
     runDir,
     log: (m) => out(`tickstream: ${m}`),
   });
-  const what = opts.source === 'replay' ? `replay of ${[...opts.csv, ...opts.parquet].join(', ')} at ${opts.speed === Number.POSITIVE_INFINITY ? 'max' : `${opts.speed}x`} speed` : `${opts.symbols} symbols at ${opts.rate} ticks/s`;
+  const stackReadyAt = Date.now();
+  // The ECS task's config loader, on the variables infra/stack.ts sets, pointed at the emulators.
+  const config = producerConfigFrom(localProducerEnv(process.env, pipelineTarget(pipeline)), opts.producerFlags);
+  const r = config.replay;
+  const what =
+    config.source === 'replay'
+      ? `replay of ${[...r.csvFiles, ...r.parquetFiles].join(', ')} at ${r.speed === Number.POSITIVE_INFINITY ? 'max' : `${r.speed}x`} speed`
+      : `${config.source} producer, ${config.symbols.length} symbols${config.source === 'synthetic' ? ` at ${config.synthetic.ratePerSec} ticks/s` : ''}`;
   out(`tickstream: kinesis ${pipeline.stack.kinesisEndpoint}, dynamodb ${pipeline.stack.dynamodbEndpoint}, ${opts.shards} shards, ${opts.workers} KCL worker(s), ${what}`);
 
   const abort = new AbortController();
@@ -136,15 +121,18 @@ async function run(opts: Options): Promise<number> {
   });
   const timer = opts.duration !== undefined ? setTimeout(() => abort.abort(), opts.duration * 1000) : undefined;
 
-  // One set of producer counters for the source and the writer, so the
-  // summary names every tick the producer refused, wherever it was refused.
-  const producerMetrics = new ProducerMetrics();
-  const source: TickSource =
-    opts.source === 'replay'
-      ? new ReplaySource({ csvFiles: opts.csv, parquetFiles: opts.parquet, speed: opts.speed, loop: opts.loop, logger, metrics: producerMetrics, ...(opts.symbol ? { symbol: opts.symbol } : {}) })
-      : syntheticSource({ symbols: opts.symbols, rate: opts.rate, seed: opts.seed });
-  const producer = startProducing(pipeline, source, { logger, metrics: producerMetrics, abort });
-  const writer = producer.writer;
+  // The producer's counters (source and writer in one), so the summary
+  // names every tick the producer refused, wherever it was refused.
+  let producer: Producing;
+  try {
+    producer = await startProducing(config, { logger: producerLogger(runDir, config.logLevel), abort });
+  } catch (err) {
+    interrupts.dispose();
+    clearTimeout(timer);
+    await pipeline.stop();
+    throw err;
+  }
+  const { writer, metrics: producerMetrics } = producer;
 
   const tty = process.stdout.isTTY;
   const statusLine = (): string => {
@@ -153,9 +141,9 @@ async function run(opts: Options): Promise<number> {
     const lag = produced - t.applied;
     const behind = Math.max(0, ...t.behindByShard.values());
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
-    // KCL's first start on a fresh lease table waits a random 1-30 s before
-    // its shard sync (README, "Start-up timers"); say so instead of looking stuck.
-    const hint = t.shardsStarted.size === 0 ? '  (KCL workers bootstrapping the lease table; the first start takes 15-50 s)' : '';
+    // JVM start, leader election and the first lease assignment take a few
+    // seconds (README, "Start-up timers"); say so instead of looking stuck.
+    const hint = t.shardsStarted.size === 0 ? '  (KCL workers starting: leader election, lease assignment)' : '';
     const refused = producerMetrics.refusals().total;
     const stops = pipeline.configStops.filter((x) => x !== undefined).length;
     return `[${secs}s] produced ${produced}${refused > 0 ? ` (refused ${refused})` : ''}  consumed ${t.applied}  lag ${lag} (${behind} ms behind)  signals ${t.signals}  alerts ${t.alertsPublished}  dead letters ${t.deadLetters}  errors ${t.errors + producer.errors() + writer.stats.failedRecords}${stops > 0 ? `  STOPPED workers ${stops}` : ''}${hint}`;
@@ -169,7 +157,7 @@ async function run(opts: Options): Promise<number> {
   // up (the start-up backlog is reported separately as time to first tick).
   let steadyFrom: number | undefined;
   const steadyWatch = setInterval(() => {
-    if (steadyFrom === undefined && pipeline.status.totals.applied > 0 && writer.stats.recordsSent - pipeline.status.totals.applied <= Math.max(50, opts.rate)) {
+    if (steadyFrom === undefined && pipeline.status.totals.applied > 0 && writer.stats.recordsSent - pipeline.status.totals.applied <= Math.max(50, config.synthetic.ratePerSec)) {
       steadyFrom = pipeline.status.totals.latencySamples;
     }
   }, 250);
@@ -208,6 +196,11 @@ async function run(opts: Options): Promise<number> {
     sink_retries: t.sinkRetries,
     worker_restarts: pipeline.restarts.reduce((a, b) => a + (b ?? 0), 0),
     producer_retried_records: writer.stats.retriedRecords,
+    // the build runs before this process (scripts/build.mjs), the stack
+    // start (emulators, stream, tables, leases, KCL launch) is the first
+    // part of the time to the first tick, which counts from this run's start
+    build_s: lastBuildSeconds(t0),
+    stack_start_s: (stackReadyAt - t0) / 1000,
     seconds_to_first_consumed_tick: t.firstAppliedAt === undefined ? null : (t.firstAppliedAt - t0) / 1000,
     consumed_ticks_per_s: Math.round(t.applied / Math.max(1, elapsed)),
     latency_put_to_dynamodb_ms: latencySummary(t.latenciesMs),
@@ -227,6 +220,18 @@ async function run(opts: Options): Promise<number> {
   for (const [k, v] of Object.entries(summary)) out(`  ${k.padEnd(32)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
   out(`  ${'result'.padEnd(32)} ${verdict.line}`);
   return verdict.ok ? 0 : 1;
+}
+
+/** How long `scripts/build.mjs` took, if it built just before this run (npm start). */
+function lastBuildSeconds(runStart: number): number | null {
+  try {
+    const b = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '.build-time.json'), 'utf8')) as { startedAt?: unknown; ms?: unknown };
+    if (typeof b.startedAt !== 'number' || typeof b.ms !== 'number') return null;
+    // a build older than a minute before this run belongs to some earlier run
+    return runStart - (b.startedAt + b.ms) < 60_000 ? b.ms / 1000 : null;
+  } catch {
+    return null;
+  }
 }
 
 function latencySummary(l: number[]): { p50: number | null; p99: number | null; samples: number } {
@@ -262,10 +267,14 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let opts: Options | 'help';
   try {
-    opts = parseOptions(process.argv.slice(2));
+    opts = parseOptions(process.argv.slice(2), process.env);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tickstream: invalid configuration: ${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
+    process.exit(EXIT_USAGE);
   }
   if (opts === 'help') {
     out(USAGE);

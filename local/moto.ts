@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from './ports';
 import { promisify } from 'node:util';
+import { sleep } from '../shared/runtime/sleep';
 
 const ROOT = findRoot(__dirname);
 const execFileAsync = promisify(execFile);
@@ -113,7 +114,7 @@ async function waitHealthy(endpoint: string, child: ChildProcess, deadline: numb
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error(`moto_server not healthy at ${endpoint} in time: ${output()}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

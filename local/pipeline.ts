@@ -6,7 +6,8 @@ import { startDaemon } from '../consumer/kcl/daemon';
 import { buildDaemonProperties, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from '../shared/runtime/process';
-import { createStream, createTables, startLocalStack, type LocalStack } from './stack';
+import { sleep } from '../shared/runtime/sleep';
+import { createStream, createTables, seedLeases, startLocalStack, type LocalStack } from './stack';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { StatusServer } from './status-server';
 
@@ -47,6 +48,10 @@ export interface PipelineOptions {
   leaderLock?: LeaderLock;
   /** Extra environment for the record processors (fault injection, quarantine). */
   workerEnv?: Record<string, string>;
+  /** Write the new stream's leases before the workers start (default true),
+   *  as KCL would after its random 1-30 s wait on an empty lease table;
+   *  false leaves the lease table empty for KCL to fill. */
+  seedLeases?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -55,7 +60,8 @@ export interface Pipeline {
   readonly status: StatusServer;
   readonly streamName: string;
   readonly applicationName: string;
-  readonly tables: { ticks: string; latest: string; state: string; alerts: string };
+  /** The consumer's tables, and the producer's symbol-group lease table (as in AWS). */
+  readonly tables: { ticks: string; latest: string; state: string; alerts: string; producerLeases: string };
   readonly workers: (ManagedProcess | undefined)[];
   /** Present when started with `dynamodbProxy: true`. */
   readonly dynamoProxy: FaultProxy | undefined;
@@ -64,6 +70,11 @@ export interface Pipeline {
   /** The line a worker stopped with on a configuration error, per worker. */
   readonly configStops: (string | undefined)[];
   startWorker(i: number): ManagedProcess;
+  /** The environment of a consumer container (consumer/daemon.ts, the
+   *  image's entrypoint) that joins this pipeline as `workerId`: the ECS task
+   *  definition's variables, endpoints aimed at the emulators, KCL settings
+   *  left at the container's production defaults. */
+  entrypointEnv(workerId: string): Record<string, string>;
   /** SIGTERM. With `shutdownGraceMillis` set, to the daemon's JVM only, which
    *  asks each processor to checkpoint (shutdownRequested), then exits;
    *  without it, to the whole process group (no last checkpoint). */
@@ -96,9 +107,9 @@ async function stopJvmFirst(w: ManagedProcess, graceMs: number): Promise<void> {
   } catch {
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([w.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-  clearTimeout(timer);
+  const grace = new AbortController();
+  await Promise.race([w.exited, sleep(graceMs, grace.signal)]);
+  grace.abort();
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
@@ -131,8 +142,9 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   try {
     const streamName = o.streamName ?? 'tickstream';
     const applicationName = o.applicationName ?? 'tickstream-consumer';
-    const tables = { ticks: 'tickstream-ticks', latest: 'tickstream-latest', state: 'tickstream-state', alerts: 'tickstream-alerts' };
+    const tables = { ticks: 'tickstream-ticks', latest: 'tickstream-latest', state: 'tickstream-state', alerts: 'tickstream-alerts', producerLeases: 'tickstream-producer-leases' };
     await Promise.all([createStream(stack.kinesis, streamName, o.shards), createTables(stack.dynamo, tables, applicationName)]);
+    if (o.seedLeases !== false) await seedLeases(stack.kinesis, stack.dynamo, streamName, applicationName);
     await status.start();
     if (o.dynamodbProxy === true) dynamoProxy = await startFaultProxy({ host: '127.0.0.1', port: stack.emulators.dynamodb.port });
     const workerDynamoEndpoint = dynamoProxy?.endpoint ?? stack.dynamodbEndpoint;
@@ -160,6 +172,27 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
         }, 1000);
       });
     };
+    /** What a worker's record processors are told (through its daemon). */
+    const processorEnv = (workerId: string): Record<string, string> => ({
+      [ENV.mode]: 'local',
+      [ENV.region]: stack.region,
+      [ENV.dynamodbEndpoint]: workerDynamoEndpoint,
+      [ENV.ticksTable]: tables.ticks,
+      [ENV.latestTable]: tables.latest,
+      [ENV.stateTable]: tables.state,
+      [ENV.alertsTable]: tables.alerts,
+      [ENV.dataDir]: path.resolve(o.dataDir),
+      [ENV.statusPort]: String(status.port),
+      [ENV.workerId]: workerId,
+      [ENV.logLevel]: o.logLevel ?? 'info',
+      [ENV.checkpointEveryRecords]: String(o.checkpointEveryRecords ?? 5000),
+      [ENV.checkpointEveryMs]: String(o.checkpointEveryMs ?? 5000),
+      [ENV.lakeFlushMs]: String(o.lakeFlushMs ?? 5000),
+      ...(o.alertCooldownMs !== undefined ? { [ENV.alertCooldownMs]: String(o.alertCooldownMs) } : {}),
+      // The SDK's notice that its 2027 releases need Node 22 is noise in
+      // every processor's log; package-lock pins versions that run on 20.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
     const startWorker = (i: number): ManagedProcess => {
       const workerId = `worker-${i + 1}`;
       retired.delete(i);
@@ -182,28 +215,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           fastStart: true,
           ...(o.leaderLock !== undefined ? { leaderLock: o.leaderLock } : {}),
         })),
-        env: {
-          [ENV.mode]: 'local',
-          [ENV.region]: stack.region,
-          [ENV.dynamodbEndpoint]: workerDynamoEndpoint,
-          [ENV.ticksTable]: tables.ticks,
-          [ENV.latestTable]: tables.latest,
-          [ENV.stateTable]: tables.state,
-          [ENV.alertsTable]: tables.alerts,
-          [ENV.dataDir]: path.resolve(o.dataDir),
-          [ENV.statusPort]: String(status.port),
-          [ENV.workerId]: workerId,
-          [ENV.logLevel]: o.logLevel ?? 'info',
-          [ENV.checkpointEveryRecords]: String(o.checkpointEveryRecords ?? 5000),
-          [ENV.checkpointEveryMs]: String(o.checkpointEveryMs ?? 5000),
-          [ENV.lakeFlushMs]: String(o.lakeFlushMs ?? 5000),
-          ...(o.alertCooldownMs !== undefined ? { [ENV.alertCooldownMs]: String(o.alertCooldownMs) } : {}),
-          // The SDK's notice that its 2027 releases need Node 22 is noise in
-          // every processor's log; package-lock pins versions that run on 20.
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          [ENV.stopFile]: stopFileOf(i),
-          ...o.workerEnv,
-        },
+        env: { ...processorEnv(workerId), [ENV.stopFile]: stopFileOf(i), ...o.workerEnv },
       });
       workers[i] = proc;
       supervise(i, proc);
@@ -221,6 +233,15 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       restarts,
       configStops,
       startWorker,
+      entrypointEnv: (workerId) => ({
+        ...processorEnv(workerId),
+        [ENV.streamName]: streamName,
+        [ENV.appName]: applicationName,
+        [ENV.kinesisEndpoint]: stack.kinesisEndpoint,
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        ...o.workerEnv,
+      }),
       async stopWorker(i, graceMs = 30000) {
         retired.add(i);
         const w = workers[i];

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { sleep } from '../shared/runtime/sleep';
 
 /** A free TCP port on 127.0.0.1, chosen by the kernel. Emulators bind to
  *  loopback only: nothing here is ever reachable from another host. */
@@ -30,6 +31,6 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${what} did not open 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

@@ -1,17 +1,23 @@
 /**
  * What `npm start` (local/main.ts) and `npm run soak` (local/soak.ts) share:
- * the pipeline as they start it, the producer path (a tick source through
- * KinesisWriter), Ctrl-C handling, the drain and the graceful stop. One code
+ * the pipeline as they start it, the producer (the ECS task's own code,
+ * producer/task.ts), Ctrl-C handling, the drain and the graceful stop. One code
  * path, so a soak measures what `npm start` runs.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { KinesisWriter } from '../producer/kinesis-writer';
+import type { ProducerConfig } from '../producer/config';
+import { errorForLog } from '../producer/errors';
+import type { KinesisWriter } from '../producer/kinesis-writer';
 import type { ProducerMetrics } from '../producer/metrics';
-import { SyntheticSource } from '../producer/sources/synthetic';
-import type { TickSource } from '../producer/sources/source';
+import { startProducerTask } from '../producer/task';
+import { ENV } from '../shared/env-names';
+import type { Env } from '../shared/runtime/config';
 import type { LeaderLock } from '../consumer/kcl/properties';
-import type { Logger } from '../shared/logger';
+import { createLogger, type Logger } from '../shared/logger';
+import { sleep } from '../shared/runtime/sleep';
 import { startPipeline, type Pipeline } from './pipeline';
+import { LOCAL_REGION } from './stack';
 
 /** SYNA, SYNB, …, SYNZ, SYNAA, …: `n` synthetic symbol names. */
 export function symbolNames(n: number): string[] {
@@ -26,17 +32,6 @@ export function symbolNames(n: number): string[] {
     out.push(`SYN${s}`);
   }
   return out;
-}
-
-/** The synthetic market of `npm start`: `rate` ticks/s across `symbols` symbols. */
-export function syntheticSource(o: { symbols: number; rate: number; seed: number }): SyntheticSource {
-  return new SyntheticSource({
-    symbols: symbolNames(o.symbols),
-    seed: o.seed,
-    ratePerSec: o.rate,
-    // market time keeps pace with the wall clock (each symbol ticks rate/symbols times a second)
-    tickIntervalMs: Math.max(1, Math.round((1000 * o.symbols) / o.rate)),
-  });
 }
 
 /** <dataDir>/runs/<ISO time>: this run's logs and generated properties. */
@@ -60,29 +55,88 @@ export function startLocalPipeline(o: { shards: number; workers: number; dataDir
   });
 }
 
+/**
+ * The producer's environment on the local stack: what infra/stack.ts sets on
+ * the ECS task, pointed at the emulators, over the caller's own environment
+ * (so any TICKSTREAM_* tuning variable works locally as it does in ECS).
+ * The lease table is set, so the producer holds its symbol groups as in AWS.
+ */
+export function localProducerEnv(base: Env, target: ProducerTarget): Env {
+  return {
+    // npm start's market when nothing names one: 20 synthetic symbols
+    [ENV.symbols]: symbolNames(20).join(','),
+    ...base,
+    [ENV.region]: target.region,
+    [ENV.streamName]: target.streamName,
+    [ENV.kinesisEndpoint]: target.kinesisEndpoint,
+    [ENV.dynamodbEndpoint]: target.dynamodbEndpoint,
+    [ENV.producerLeaseTable]: target.leaseTable,
+    [ENV.workerId]: 'producer-1',
+  };
+}
+
+/** Where the local producer writes: the pipeline's stream and emulators. */
+export interface ProducerTarget {
+  readonly region: string;
+  readonly streamName: string;
+  readonly kinesisEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly leaseTable: string;
+}
+
+export function pipelineTarget(pipeline: Pipeline): ProducerTarget {
+  return {
+    region: pipeline.stack.region,
+    streamName: pipeline.streamName,
+    kinesisEndpoint: pipeline.stack.kinesisEndpoint,
+    dynamodbEndpoint: pipeline.stack.dynamodbEndpoint,
+    leaseTable: pipeline.tables.producerLeases,
+  };
+}
+
+/** A stand-in target for checking the producer's flags and variables before the emulators start (their ports are not known yet). */
+export const UNSTARTED_TARGET: ProducerTarget = {
+  region: LOCAL_REGION,
+  streamName: 'tickstream',
+  kinesisEndpoint: 'http://127.0.0.1',
+  dynamodbEndpoint: 'http://127.0.0.1',
+  leaseTable: 'tickstream-producer-leases',
+};
+
+/** The producer's log: a file in the run directory, like each worker's, so the terminal keeps the status line. */
+export function producerLogger(runDir: string, level: string): Logger {
+  fs.mkdirSync(runDir, { recursive: true });
+  return createLogger({ service: 'producer', level, stream: fs.createWriteStream(path.join(runDir, 'producer.log'), { flags: 'a' }) });
+}
+
 export interface Producing {
   readonly writer: KinesisWriter;
-  /** Resolves once the source has ended (or `signal` aborted) and the writer flushed. */
+  /** One set of counters for the source and the writer (refusals, latencies). */
+  readonly metrics: ProducerMetrics;
+  /** Resolves once the source has ended (or `abort` fired), the writer flushed and the leases released. */
   readonly done: Promise<void>;
-  /** 1 when the producer failed (logged; the run's abort controller is then aborted). */
+  /** 1 when the producer failed or could not flush (logged; the run's abort controller is then aborted). */
   errors(): number;
 }
 
-/** Pumps `source` into the pipeline's stream until it ends or `abort` fires. */
-export function startProducing(pipeline: Pipeline, source: TickSource, o: { logger: Logger; metrics: ProducerMetrics; abort: AbortController }): Producing {
-  const writer = new KinesisWriter(pipeline.stack.kinesis, { streamName: pipeline.streamName, logger: o.logger, metrics: o.metrics });
+/**
+ * The ECS producer task (producer/task.ts) with `config`, in this process so
+ * its writer and counters feed the status line and the summary.
+ */
+export async function startProducing(config: ProducerConfig, o: { logger: Logger; abort: AbortController }): Promise<Producing> {
+  const task = await startProducerTask(config, { logger: o.logger, signal: o.abort.signal });
   let errors = 0;
-  const done = (async () => {
-    try {
-      for await (const batch of source.ticks(o.abort.signal)) await writer.enqueue(batch);
-      await writer.flush();
-    } catch (err) {
+  const done = task.done.then(
+    (r) => {
+      if (!r.flushed) errors++;
+    },
+    (err: unknown) => {
       errors++;
-      o.logger.error('producer failed', { error: (err as Error).message });
+      o.logger.error('producer failed', errorForLog(err));
       o.abort.abort();
-    }
-  })();
-  return { writer, done, errors: () => errors };
+    },
+  );
+  return { writer: task.writer, metrics: task.metrics, done, errors: () => errors };
 }
 
 export interface Interrupts {
@@ -133,7 +187,7 @@ export async function drain(pipeline: Pipeline, o: { produced: number; workers: 
   const accounted = (): number => pipeline.status.totals.applied + pipeline.status.totals.deadLetters;
   const allStopped = (): boolean => pipeline.configStops.filter((x) => x !== undefined).length === o.workers;
   while (accounted() < o.produced && !allStopped() && Date.now() < deadline && !(o.interrupted() && Date.now() - from > 15_000)) {
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   return Date.now() - from;
 }

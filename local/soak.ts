@@ -11,11 +11,13 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { ProducerMetrics, type Distribution } from '../producer/metrics';
-import { createLogger } from '../shared/logger';
+import { producerConfigFrom } from '../producer/config';
+import type { Distribution, ProducerMetrics } from '../producer/metrics';
+import { ConfigError, EXIT_CONFIG, EXIT_USAGE, int, num, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
+import { sleep } from '../shared/runtime/sleep';
 import type { Pipeline } from './pipeline';
 import { childrenOf, clkTck, cmdline, jvmHeapInfo, readProc, treeOf } from './procfs';
-import { drain, handleInterrupts, newRunDir, startLocalPipeline, startProducing, stopWorkersGracefully, syntheticSource, type Producing } from './session';
+import { UNSTARTED_TARGET, drain, handleInterrupts, localProducerEnv, newRunDir, pipelineTarget, producerLogger, startLocalPipeline, startProducing, stopWorkersGracefully, symbolNames, type Producing } from './session';
 import {
   aggregateMinute,
   DEFAULT_GOALS,
@@ -61,73 +63,61 @@ export interface SoakOptions {
   dataDir: string;
 }
 
+/** The soak's own settings; the producer's (rate, seed) are read by the producer's loader. */
+const SOAK_SETTINGS = {
+  minutes: { flag: 'minutes', schema: num(0, 7 * 24 * 60).refine((m) => m > 0).describe(`a number above 0 and at most ${7 * 24 * 60}`) },
+  symbols: { flag: 'symbols', schema: withDefault(int(1, 100_000), 20) },
+  shards: { flag: 'shards', schema: withDefault(int(1, 64), 4) },
+  workers: { flag: 'workers', schema: withDefault(int(1, 16), 1) },
+  warmup: { flag: 'warmup', schema: optional(num(0, 7 * 24 * 60)) },
+  sampleSeconds: { flag: 'sample', schema: withDefault(num(0, 60).refine((x) => x > 0).describe('a number above 0 and at most 60'), 5) },
+  heapMb: { flag: 'heap', schema: withDefault(int(64, 16_384), 384) },
+  dataDir: { flag: 'data', schema: withDefault(text(), 'data') },
+} as const satisfies Record<string, Setting<unknown>>;
+
+/** The producer the soak runs: npm start's synthetic market with `o`'s load, on the ECS task's config loader. */
+function soakProducerFlags(o: Pick<SoakOptions, 'symbols'> & Partial<Pick<SoakOptions, 'rate' | 'seed'>>, flags: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  return { ...flags, source: 'synthetic', symbols: symbolNames(o.symbols).join(','), ...(o.rate === undefined ? {} : { rate: String(o.rate) }), ...(o.seed === undefined ? {} : { seed: String(o.seed) }) };
+}
+
+export function parseSoakOptions(argv: string[], env: Env = {}): SoakOptions | 'help' {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        minutes: { type: 'string' },
+        rate: { type: 'string' },
+        symbols: { type: 'string' },
+        shards: { type: 'string' },
+        workers: { type: 'string' },
+        warmup: { type: 'string' },
+        sample: { type: 'string' },
+        heap: { type: 'string' },
+        seed: { type: 'string' },
+        data: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help === true) return 'help';
+  const { rate, seed, ...own } = values;
+  const o = readSettings(SOAK_SETTINGS, { flags: own });
+  const warmup = o.warmup ?? Math.round(Math.min(10, o.minutes / 3) * 100) / 100;
+  if (warmup > o.minutes) throw new ConfigError('--warmup', `a number from 0 to ${o.minutes} (--minutes)`, own.warmup);
+  const producer = producerConfigFrom(localProducerEnv(env, UNSTARTED_TARGET), soakProducerFlags(o, { rate, seed }));
+  return { ...o, warmup, rate: producer.synthetic.ratePerSec, seed: producer.synthetic.seed };
+}
+
+/** An unknown flag or a stray argument: exit 2 with the usage text. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-function int(name: string, v: string | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
-function num(name: string, v: string | undefined, min: number, max: number, minExclusive = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || (minExclusive && n === min) || n > max) {
-    throw new UsageError(`--${name} must be a number ${minExclusive ? 'above' : 'from'} ${min}${minExclusive ? ' and at most' : ' to'} ${max}, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-export function parseSoakOptions(argv: string[]): SoakOptions | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      minutes: { type: 'string' },
-      rate: { type: 'string' },
-      symbols: { type: 'string' },
-      shards: { type: 'string' },
-      workers: { type: 'string' },
-      warmup: { type: 'string' },
-      sample: { type: 'string' },
-      heap: { type: 'string' },
-      seed: { type: 'string' },
-      data: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) return 'help';
-  const minutes = num('minutes', values.minutes, 0, 7 * 24 * 60, true);
-  if (minutes === undefined) throw new UsageError('--minutes is required');
-  const warmup = num('warmup', values.warmup, 0, minutes) ?? Math.round(Math.min(10, minutes / 3) * 100) / 100;
-  return {
-    minutes,
-    rate: int('rate', values.rate, 200, 1, 1_000_000),
-    symbols: int('symbols', values.symbols, 20, 1, 100_000),
-    shards: int('shards', values.shards, 4, 1, 64),
-    workers: int('workers', values.workers, 1, 1, 16),
-    warmup,
-    sampleSeconds: num('sample', values.sample, 0, 60, true) ?? 5,
-    heapMb: int('heap', values.heap, 384, 64, 16_384),
-    seed: int('seed', values.seed, 42, 0, 2 ** 31),
-    dataDir: values.data ?? 'data',
-  };
-}
-
 const say = (m: string): void => void process.stderr.write(`soak: ${m}\n`);
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 interface Watched {
   pid: number;
@@ -244,14 +234,21 @@ async function run(o: SoakOptions): Promise<number> {
   if (process.platform !== 'linux') throw new Error('the soak reads /proc: Linux only');
   const s: State = { startedAt: Date.now(), readyAt: undefined, measuredUntil: undefined, minutes: [], totals: {} };
   const runDir = newRunDir(o.dataDir);
-  const logger = createLogger({ service: 'tickstream-soak', level: 'warn', stream: process.stderr });
   const clock: CpuClock = { clkTck: clkTck(), cores: os.availableParallelism() };
   const goals: Goals = { ...DEFAULT_GOALS, rate: o.rate };
   say(`starting the local stack (logs in ${runDir}); ${o.minutes} min at ${o.rate} ticks/s, ${o.symbols} symbols, ${o.shards} shards, ${o.workers} worker(s), warm-up ${o.warmup} min, JVM heap fixed at ${o.heapMb} MB`);
   const pipeline = await startLocalPipeline({ shards: o.shards, workers: o.workers, dataDir: o.dataDir, runDir, jvmHeapMb: o.heapMb, log: say });
 
   const abort = new AbortController();
-  const metrics = new ProducerMetrics();
+  let producer: Producing;
+  try {
+    const config = producerConfigFrom(localProducerEnv(process.env, pipelineTarget(pipeline)), soakProducerFlags(o));
+    producer = await startProducing(config, { logger: producerLogger(runDir, config.logLevel), abort });
+  } catch (err) {
+    await pipeline.stop();
+    throw err;
+  }
+  const metrics = producer.metrics;
   let printed = false;
   const print = (): Record<string, unknown> => {
     const r = report(o, s, { pipeline, producer, metrics, clock, goals, runDir, interrupted: interrupts.interrupted });
@@ -267,7 +264,6 @@ async function run(o: SoakOptions): Promise<number> {
       await pipeline.stop();
     },
   });
-  const producer = startProducing(pipeline, syntheticSource({ symbols: o.symbols, rate: o.rate, seed: o.seed }), { logger, metrics, abort });
   let failed = false;
   try {
     await watch(o, s, pipeline, producer, metrics, clock, abort.signal);
@@ -408,10 +404,14 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let opts: SoakOptions | 'help';
   try {
-    opts = parseSoakOptions(process.argv.slice(2));
+    opts = parseSoakOptions(process.argv.slice(2), process.env);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      say(`invalid configuration: ${err.message}`);
+      process.exit(EXIT_CONFIG);
+    }
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
+    process.exit(EXIT_USAGE);
   }
   if (opts === 'help') {
     process.stdout.write(USAGE + '\n');

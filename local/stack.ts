@@ -1,7 +1,9 @@
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, PutItemCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import fs from 'node:fs';
+import { freshLeaseItem } from '../consumer/kcl/lease-items';
 import { dynamoClient, kinesisClient } from '../shared/aws';
+import { sleep } from '../shared/runtime/sleep';
 import { createTableInput, kclTableInputs, type TableKind } from '../shared/tables';
 import { startDynalite, startKinesisLocal, type Emulator } from './emulators';
 
@@ -51,7 +53,7 @@ export async function createStream(kinesis: KinesisClient, streamName: string, s
   for (let i = 0; i < 100; i++) {
     const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`stream ${streamName} did not become ACTIVE`);
 }
@@ -65,7 +67,7 @@ async function createTable(dynamo: DynamoDBClient, input: ReturnType<typeof crea
   for (let i = 0; i < 100; i++) {
     const d = await dynamo.send(new DescribeTableCommand({ TableName: input.TableName }));
     if (d.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }
@@ -74,4 +76,41 @@ export async function createTables(dynamo: DynamoDBClient, tables: Partial<Recor
   const jobs = Object.entries(tables).map(([kind, name]) => createTable(dynamo, createTableInput(kind as TableKind, name)));
   if (kclApplicationName !== undefined) for (const t of kclTableInputs(kclApplicationName)) jobs.push(createTable(dynamo, t));
   await Promise.all(jobs);
+}
+
+async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let token: string | undefined;
+  do {
+    const r = await kinesis.send(new ListShardsCommand(token === undefined ? { StreamName: streamName } : { NextToken: token }));
+    shards.push(...(r.Shards ?? []));
+    token = r.NextToken;
+  } while (token !== undefined);
+  return shards;
+}
+
+/**
+ * Writes the lease of every shard of a stream this stack has just created
+ * (consumer/kcl/lease-items.ts says why: it saves KCL's random 1-30 s wait
+ * on an empty lease table). Conditional puts, so a lease KCL already wrote
+ * is never overwritten. Returns how many leases it wrote.
+ */
+export async function seedLeases(kinesis: KinesisClient, dynamo: DynamoDBClient, streamName: string, leaseTable: string): Promise<number> {
+  let written = 0;
+  for (const s of await listShards(kinesis, streamName)) {
+    const item = freshLeaseItem({
+      shardId: s.ShardId ?? '',
+      startingHashKey: s.HashKeyRange?.StartingHashKey ?? '',
+      endingHashKey: s.HashKeyRange?.EndingHashKey ?? '',
+      ...(s.ParentShardId !== undefined ? { parentShardId: s.ParentShardId } : {}),
+      ...(s.AdjacentParentShardId !== undefined ? { adjacentParentShardId: s.AdjacentParentShardId } : {}),
+    });
+    try {
+      await dynamo.send(new PutItemCommand({ TableName: leaseTable, Item: item, ConditionExpression: 'attribute_not_exists(leaseKey)' }));
+      written++;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+  return written;
 }

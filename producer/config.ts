@@ -1,14 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { ENV } from '../shared/env-names';
-import { TICK_SOURCES, type TickSource as TickSourceName } from '../shared/tick';
-import { ConfigError } from '../shared/config-util';
+import { TICK_SOURCES, SymbolSchema, type TickSource as TickSourceName } from '../shared/tick';
+import {
+  ConfigError,
+  bool,
+  deepFreeze,
+  httpUrl,
+  int,
+  list,
+  lookup,
+  oneOf,
+  optional,
+  readSettings,
+  readValue,
+  symbolList,
+  text,
+  withDefault,
+  type Env,
+  type Setting,
+} from '../shared/runtime/config';
 
 /**
  * The producer's configuration, read once at start-up from the environment
- * (what ECS sets) and optionally the command line (what `npm start -- …` and
- * a developer pass). Command-line flags win over the environment. Nothing
+ * (what ECS sets) and optionally the command line (what `npm start` and a
+ * developer pass). Command-line flags win over the environment. Nothing
  * else in producer/ reads process.env.
  */
 export interface ProducerConfig {
@@ -27,8 +45,6 @@ export interface ProducerConfig {
     maxBytesPerBatch: number;
     maxInFlight: number;
     maxRetries: number;
-    /** A partial batch is sent after this long even if not full. */
-    lingerMs: number;
   }>;
   readonly yahoo: Readonly<{
     pollIntervalMs: number;
@@ -61,81 +77,81 @@ export interface ProducerConfig {
     | undefined;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
-const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
 export const KINESIS_MAX_RECORDS_PER_BATCH = 500;
 export const KINESIS_MAX_BYTES_PER_BATCH = 5 * 1024 * 1024;
 
-function opt(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  const v = opt(raw);
-  if (v === undefined) return def;
-  if (!/^\d+$/.test(v)) throw new ConfigError(name, `an integer in [${min}, ${max}]`, v);
-  const n = Number(v);
-  if (n < min || n > max) throw new ConfigError(name, `an integer in [${min}, ${max}]`, v);
-  return n;
-}
-
-function bool(name: string, raw: string | undefined, def: boolean): boolean {
-  const v = opt(raw)?.toLowerCase();
-  if (v === undefined) return def;
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(name, 'true or false', raw);
-}
-
-function endpoint(name: string, raw: string | undefined): string | undefined {
-  const v = opt(raw);
-  if (v === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(v);
-  } catch {
-    throw new ConfigError(name, 'an http(s) URL such as http://127.0.0.1:4567', v);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'an http(s) URL', v);
-  return v;
-}
-
 /** `max` or a positive number, optionally suffixed with x: 1, 60x, max. */
-function speed(name: string, raw: string | undefined): number {
-  const v = opt(raw)?.toLowerCase();
-  if (v === undefined) return 1;
-  if (v === 'max' || v === 'inf' || v === 'infinity') return Infinity;
-  const n = Number(v.replace(/x$/, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(name, 'a positive speed factor (1, 60, 60x) or "max"', raw);
-  return n;
-}
+const speed = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .transform((s) => s.trim().toLowerCase())
+      .transform((s) => (['max', 'inf', 'infinity'].includes(s) ? Infinity : /^\d*\.?\d+x?$/.test(s) ? Number(s.replace(/x$/, '')) : NaN)),
+  ])
+  // Infinity is a speed here ("max"), which z.number() would refuse.
+  .refine((n) => n > 0)
+  .describe('a positive speed factor (1, 60, 60x) or "max"');
 
-export function parseSymbolList(name: string, text: string): string[] {
-  const symbols = text
-    .split(/[\s,]+/)
-    .map((s) => s.trim().toUpperCase())
-    .filter((s) => s !== '' && !s.startsWith('#'));
-  for (const s of symbols) if (!SYMBOL_RE.test(s)) throw new ConfigError(name, 'symbols of 1-20 characters A-Z 0-9 . ^ = -', s);
-  return [...new Set(symbols)];
-}
+/**
+ * Every producer setting: its environment variable (what ECS sets, see
+ * infra/stack.ts), its command-line flag (what `npm start` and a developer
+ * pass; it wins over the variable), its schema and default. The README's
+ * flag table is this table.
+ */
+export const PRODUCER_SETTINGS = {
+  source: { env: ENV.source, flag: 'source', schema: withDefault(oneOf(TICK_SOURCES), 'synthetic') },
+  symbols: { env: ENV.symbols, flag: 'symbols', schema: optional(symbolList()) },
+  symbolsFile: { env: ENV.symbolsFile, flag: 'symbols-file', schema: optional(text(undefined, 'a readable symbols file')) },
+  streamName: { env: ENV.streamName, flag: 'stream', schema: text(/^[a-zA-Z0-9_.-]{1,128}$/, 'a Kinesis stream name ([a-zA-Z0-9_.-]{1,128})') },
+  region: { env: ENV.region, schema: optional(text(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1')) },
+  awsEndpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
+  kinesisEndpoint: { env: ENV.kinesisEndpoint, schema: optional(httpUrl()) },
+  dynamodbEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
+  logLevel: { env: ENV.logLevel, schema: withDefault(oneOf(['error', 'warn', 'info', 'debug']), 'info') },
+  workerId: { env: ENV.workerId, schema: optional(text()) },
+  maxRecordsPerBatch: { env: ENV.producerBatchRecords, schema: withDefault(int(1, KINESIS_MAX_RECORDS_PER_BATCH), KINESIS_MAX_RECORDS_PER_BATCH) },
+  maxBytesPerBatch: { env: ENV.producerBatchBytes, schema: withDefault(int(1024 * 1024, KINESIS_MAX_BYTES_PER_BATCH), KINESIS_MAX_BYTES_PER_BATCH) },
+  maxInFlight: { env: ENV.producerMaxInFlight, schema: withDefault(int(1, 64), 4) },
+  maxRetries: { env: ENV.producerMaxRetries, schema: withDefault(int(0, 100), 10) },
+  pollIntervalMs: { env: ENV.pollIntervalMs, flag: 'interval', schema: withDefault(int(1_000, 3_600_000), 30_000) },
+  yahooBatchSize: { env: ENV.yahooBatchSize, schema: withDefault(int(1, 100), 100) },
+  yahooConcurrency: { env: ENV.yahooConcurrency, schema: withDefault(int(1, 16), 4) },
+  yahooTimeoutMs: { env: ENV.yahooTimeoutMs, schema: withDefault(int(500, 120_000), 10_000) },
+  csvFiles: { env: ENV.replayCsv, flag: 'csv', schema: withDefault(list(), []) },
+  parquetFiles: { env: ENV.replayParquet, flag: 'parquet', schema: withDefault(list(), []) },
+  speed: { env: ENV.replaySpeed, flag: 'speed', schema: withDefault(speed, 1) },
+  loop: { env: ENV.replayLoop, flag: 'loop', schema: withDefault(bool(), false) },
+  replaySymbol: { flag: 'symbol', schema: optional(z.string().transform((s) => s.trim().toUpperCase()).pipe(SymbolSchema).describe('a symbol of 1-20 characters A-Z 0-9 . ^ = -')) },
+  seed: { env: ENV.syntheticSeed, flag: 'seed', schema: withDefault(int(0, 2 ** 32 - 1), 42) },
+  rate: { env: ENV.syntheticRate, flag: 'rate', schema: withDefault(int(1, 1_000_000), 200) },
+  maxTicks: { env: ENV.syntheticMaxTicks, flag: 'max-ticks', schema: optional(int(1, Number.MAX_SAFE_INTEGER)) },
+  leaseTable: { env: ENV.producerLeaseTable, schema: optional(text()) },
+  groups: { env: ENV.producerGroups, schema: withDefault(int(1, 1024), 16) },
+  leaseDurationMs: { env: ENV.producerLeaseMs, schema: withDefault(int(1_000, 600_000), 20_000) },
+  heartbeatMs: { env: ENV.producerHeartbeatMs, schema: withDefault(int(100, 300_000), 5_000) },
+} as const satisfies Record<string, Setting<unknown>>;
+
+/** The producer's command-line flags, all from PRODUCER_SETTINGS: booleans and repeatable ones by their schema's kind. */
+const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['loop']);
+const REPEATABLE_FLAGS: ReadonlySet<string> = new Set(['csv', 'parquet']);
+export const PRODUCER_FLAGS: Readonly<Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>> = Object.fromEntries(
+  Object.values(PRODUCER_SETTINGS)
+    .flatMap((s) => ('flag' in s ? [s.flag] : []))
+    .map((f) => [f, { type: BOOLEAN_FLAGS.has(f) ? 'boolean' : 'string', ...(REPEATABLE_FLAGS.has(f) ? { multiple: true } : {}) }]),
+);
 
 /** One symbol per line (or comma separated); `#` starts a comment. */
 function symbolsFromFile(name: string, path: string): string[] {
-  let text: string;
+  let content: string;
   try {
-    text = readFileSync(path, 'utf8');
+    content = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(name, 'a readable symbols file', `${path} (${(err as Error).message})`);
   }
-  return parseSymbolList(name, text.replace(/#[^\n]*/g, ''));
-}
-
-function list(raw: string | undefined): string[] {
-  return (opt(raw) ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  return readValue(name, content.replace(/#[^\n]*/g, ''), symbolList());
 }
 
 /**
@@ -144,132 +160,58 @@ function list(raw: string | undefined): string[] {
  * was expected; the object returned is deeply frozen.
  */
 export function loadProducerConfig(env: Env, argv: readonly string[] = []): ProducerConfig {
-  const a = parseFlags(argv);
+  return producerConfigFrom(env, parseFlags(argv));
+}
 
-  const sourceRaw = opt(a.source) ?? opt(env[ENV.source]) ?? 'synthetic';
-  if (!(TICK_SOURCES as readonly string[]).includes(sourceRaw)) {
-    throw new ConfigError(a.source !== undefined ? '--source' : ENV.source, `one of ${TICK_SOURCES.join(', ')}`, sourceRaw);
-  }
-  const source = sourceRaw as TickSourceName;
+/** The same from flags already parsed (PRODUCER_FLAGS' names), for a CLI that has flags of its own too (npm start). */
+export function producerConfigFrom(env: Env, flags: Readonly<Record<string, unknown>>): ProducerConfig {
+  const s = readSettings(PRODUCER_SETTINGS, { env, flags });
+  const name = (key: keyof typeof PRODUCER_SETTINGS): string => lookup(PRODUCER_SETTINGS[key], { env, flags }).name;
 
-  const csvFiles = [...(a.csv ?? []), ...(a.csv === undefined ? list(env[ENV.replayCsv]) : [])];
-  const parquetFiles = [...(a.parquet ?? []), ...(a.parquet === undefined ? list(env[ENV.replayParquet]) : [])];
-
-  let symbols: string[] = [];
-  const listName = a.symbols !== undefined ? '--symbols' : ENV.symbols;
-  const listRaw = opt(a.symbols) ?? opt(env[ENV.symbols]);
-  const fileName = a['symbols-file'] !== undefined ? '--symbols-file' : ENV.symbolsFile;
-  const fileRaw = opt(a['symbols-file']) ?? opt(env[ENV.symbolsFile]);
-  if (listRaw !== undefined) symbols = parseSymbolList(listName, listRaw);
-  else if (fileRaw !== undefined) symbols = symbolsFromFile(fileName, fileRaw);
+  // Replay files and no source named: the files say what to do.
+  const sourceSet = lookup(PRODUCER_SETTINGS.source, { env, flags }).raw !== undefined;
+  const source = !sourceSet && s.csvFiles.length + s.parquetFiles.length > 0 ? 'replay' : s.source;
+  const symbols = s.symbols ?? (s.symbolsFile !== undefined ? symbolsFromFile(name('symbolsFile'), s.symbolsFile) : []);
   if (source !== 'replay' && symbols.length === 0) {
     throw new ConfigError(ENV.symbols, `a comma-separated symbol list (or ${ENV.symbolsFile}) for source ${source}`);
   }
-  if (source === 'replay' && csvFiles.length + parquetFiles.length === 0) {
+  if (source === 'replay' && s.csvFiles.length + s.parquetFiles.length === 0) {
     throw new ConfigError(ENV.replayCsv, `at least one CSV (--csv) or Parquet (--parquet / ${ENV.replayParquet}) file for source replay`);
   }
-
-  const streamName = opt(a.stream) ?? opt(env[ENV.streamName]);
-  if (streamName === undefined) throw new ConfigError(ENV.streamName, 'the Kinesis stream name');
-  if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName)) throw new ConfigError(ENV.streamName, 'a Kinesis stream name ([a-zA-Z0-9_.-]{1,128})', streamName);
-
-  const awsEndpoint = endpoint(ENV.awsEndpoint, env[ENV.awsEndpoint]);
-  const kinesisEndpoint = endpoint(ENV.kinesisEndpoint, env[ENV.kinesisEndpoint]) ?? awsEndpoint;
-  const dynamodbEndpoint = endpoint(ENV.dynamodbEndpoint, env[ENV.dynamodbEndpoint]) ?? awsEndpoint;
-  const region = opt(env[ENV.region]) ?? (kinesisEndpoint !== undefined ? 'us-east-1' : undefined);
+  const kinesisEndpoint = s.kinesisEndpoint ?? s.awsEndpoint;
+  const dynamodbEndpoint = s.dynamodbEndpoint ?? s.awsEndpoint;
+  // An emulator does not care which region it is told; AWS does.
+  const region = s.region ?? (kinesisEndpoint !== undefined ? 'us-east-1' : undefined);
   if (region === undefined) throw new ConfigError(ENV.region, `an AWS region (or ${ENV.kinesisEndpoint} for a local emulator)`);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new ConfigError(ENV.region, 'an AWS region such as eu-west-1', region);
+  if (s.leaseTable !== undefined && s.heartbeatMs * 2 > s.leaseDurationMs) {
+    throw new ConfigError(ENV.producerHeartbeatMs, `at most half of ${ENV.producerLeaseMs} (${s.leaseDurationMs}) so a lease survives one missed heartbeat`, String(s.heartbeatMs));
+  }
 
-  const pollIntervalMs = a.interval !== undefined ? int('--interval', a.interval, 30_000, 1_000, 3_600_000) : int(ENV.pollIntervalMs, env[ENV.pollIntervalMs], 30_000, 1_000, 3_600_000);
-
-  const leaseTable = opt(env[ENV.producerLeaseTable]);
-  const maxTicksRaw = opt(a['max-ticks']) ?? opt(env[ENV.syntheticMaxTicks]);
-
-  const config: ProducerConfig = {
+  return deepFreeze<ProducerConfig>({
     source,
     symbols,
-    streamName,
+    streamName: s.streamName,
     region,
     kinesisEndpoint,
     dynamodbEndpoint,
-    logLevel: opt(env[ENV.logLevel]) ?? 'info',
-    workerId: opt(env[ENV.workerId]) ?? `${hostname()}-${process.pid}`,
-    writer: {
-      maxRecordsPerBatch: int(ENV.producerBatchRecords, env[ENV.producerBatchRecords], KINESIS_MAX_RECORDS_PER_BATCH, 1, KINESIS_MAX_RECORDS_PER_BATCH),
-      maxBytesPerBatch: int(ENV.producerBatchBytes, env[ENV.producerBatchBytes], KINESIS_MAX_BYTES_PER_BATCH, 1024 * 1024, KINESIS_MAX_BYTES_PER_BATCH),
-      maxInFlight: int(ENV.producerMaxInFlight, env[ENV.producerMaxInFlight], 4, 1, 64),
-      maxRetries: int(ENV.producerMaxRetries, env[ENV.producerMaxRetries], 10, 0, 100),
-      lingerMs: int(ENV.producerLingerMs, env[ENV.producerLingerMs], 100, 0, 60_000),
-    },
-    yahoo: {
-      pollIntervalMs,
-      batchSize: int(ENV.yahooBatchSize, env[ENV.yahooBatchSize], 100, 1, 100),
-      concurrency: int(ENV.yahooConcurrency, env[ENV.yahooConcurrency], 4, 1, 16),
-      requestTimeoutMs: int(ENV.yahooTimeoutMs, env[ENV.yahooTimeoutMs], 10_000, 500, 120_000),
-    },
-    replay: {
-      csvFiles,
-      parquetFiles,
-      speed: a.speed !== undefined ? speed('--speed', a.speed) : speed(ENV.replaySpeed, env[ENV.replaySpeed]),
-      loop: a.loop ?? bool(ENV.replayLoop, env[ENV.replayLoop], false),
-      symbol: (() => {
-        const s = opt(a.symbol)?.toUpperCase();
-        if (s !== undefined && !SYMBOL_RE.test(s)) throw new ConfigError('--symbol', 'a symbol of 1-20 characters A-Z 0-9 . ^ = -', s);
-        return s;
-      })(),
-    },
-    synthetic: {
-      seed: a.seed !== undefined ? int('--seed', a.seed, 42, 0, 2 ** 32 - 1) : int(ENV.syntheticSeed, env[ENV.syntheticSeed], 42, 0, 2 ** 32 - 1),
-      ratePerSec: a.rate !== undefined ? int('--rate', a.rate, 100, 1, 1_000_000) : int(ENV.syntheticRate, env[ENV.syntheticRate], 100, 1, 1_000_000),
-      maxTicks: maxTicksRaw === undefined ? undefined : int(a['max-ticks'] !== undefined ? '--max-ticks' : ENV.syntheticMaxTicks, maxTicksRaw, 0, 1, Number.MAX_SAFE_INTEGER),
-    },
+    logLevel: s.logLevel,
+    workerId: s.workerId ?? `${hostname()}-${process.pid}`,
+    writer: { maxRecordsPerBatch: s.maxRecordsPerBatch, maxBytesPerBatch: s.maxBytesPerBatch, maxInFlight: s.maxInFlight, maxRetries: s.maxRetries },
+    yahoo: { pollIntervalMs: s.pollIntervalMs, batchSize: s.yahooBatchSize, concurrency: s.yahooConcurrency, requestTimeoutMs: s.yahooTimeoutMs },
+    replay: { csvFiles: s.csvFiles, parquetFiles: s.parquetFiles, speed: s.speed, loop: s.loop, symbol: s.replaySymbol },
+    synthetic: { seed: s.seed, ratePerSec: s.rate, maxTicks: s.maxTicks },
     scaleOut:
-      leaseTable === undefined
-        ? undefined
-        : {
-            leaseTable,
-            groups: int(ENV.producerGroups, env[ENV.producerGroups], 16, 1, 1024),
-            leaseDurationMs: int(ENV.producerLeaseMs, env[ENV.producerLeaseMs], 20_000, 1_000, 600_000),
-            heartbeatMs: int(ENV.producerHeartbeatMs, env[ENV.producerHeartbeatMs], 5_000, 100, 300_000),
-          },
-  };
-  if (config.scaleOut !== undefined && config.scaleOut.heartbeatMs * 2 > config.scaleOut.leaseDurationMs) {
-    throw new ConfigError(ENV.producerHeartbeatMs, `at most half of ${ENV.producerLeaseMs} (${config.scaleOut.leaseDurationMs}) so a lease survives one missed heartbeat`, String(config.scaleOut.heartbeatMs));
-  }
-  return deepFreeze(config);
+      s.leaseTable === undefined ? undefined : { leaseTable: s.leaseTable, groups: s.groups, leaseDurationMs: s.leaseDurationMs, heartbeatMs: s.heartbeatMs },
+  });
 }
 
-const FLAGS = {
-  source: { type: 'string' },
-  symbols: { type: 'string' },
-  'symbols-file': { type: 'string' },
-  interval: { type: 'string' },
-  stream: { type: 'string' },
-  csv: { type: 'string', multiple: true },
-  parquet: { type: 'string', multiple: true },
-  symbol: { type: 'string' },
-  speed: { type: 'string' },
-  loop: { type: 'boolean' },
-  seed: { type: 'string' },
-  rate: { type: 'string' },
-  'max-ticks': { type: 'string' },
-} as const;
-
-function parseFlags(argv: readonly string[]): ReturnType<typeof parseArgs<{ options: typeof FLAGS; strict: true }>>['values'] {
+function parseFlags(argv: readonly string[]): Record<string, unknown> {
   try {
-    return parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: [...argv], options: PRODUCER_FLAGS, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    const flags = Object.keys(FLAGS)
+    const known = Object.keys(PRODUCER_FLAGS)
       .map((f) => `--${f}`)
       .join(' ');
-    throw new ConfigError('command line', `only these flags: ${flags}`, (err as Error).message);
+    throw new ConfigError('command line', `only these flags: ${known}`, (err as Error).message);
   }
-}
-
-function deepFreeze<T>(o: T): T {
-  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
-  }
-  return o;
 }

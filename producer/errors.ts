@@ -81,19 +81,6 @@ export class UnexpectedHostError extends ProducerError {
   }
 }
 
-/** A replay input file cannot be read or parsed. */
-export class ReplayFormatError extends ProducerError {
-  override readonly name = 'ReplayFormatError';
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${file}${line === undefined ? '' : `:${line}`}: ${reason}`, options);
-  }
-}
-
 /** Records could not be written to Kinesis after every retry. */
 export class KinesisWriteError extends ProducerError {
   override readonly name = 'KinesisWriteError';

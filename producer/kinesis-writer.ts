@@ -1,7 +1,8 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../shared/logger';
 import { MAX_TICKS_PER_RECORD, encodeTickBatch, tickBatchSize, tickProblem, type Tick } from '../shared/tick';
-import { backoffDelay, systemClock, type BackoffPolicy, type Clock } from './clock';
+import { backoffDelay, type BackoffPolicy } from '../shared/runtime/retry';
+import { systemClock, type Clock } from './clock';
 import { classifyError } from '../shared/error-class';
 import { KinesisWriteError, RecordTooLargeError, errorForLog } from './errors';
 import { ProducerMetrics } from './metrics';

@@ -1,27 +1,23 @@
-import { dynamoClient, kinesisClient } from '../shared/aws';
 import { createLogger } from '../shared/logger';
-import { loadProducerConfig } from './config';
-import { ConfigError } from '../shared/config-util';
+import { ConfigError, EXIT_CONFIG } from '../shared/runtime/config';
+import { loadProducerConfig, type ProducerConfig } from './config';
 import { errorForLog } from './errors';
-import { KinesisWriter } from './kinesis-writer';
-import { LeaseManager } from './leases';
-import { ProducerMetrics } from './metrics';
-import { runProducer } from './pipeline';
-import { createSource } from './source-factory';
+import { startProducerTask } from './task';
 
 /**
- * The producer task: config → (leases) → source → Kinesis writer. SIGTERM
- * (ECS stop) and SIGINT stop the source, flush the writer, release leases,
- * and exit 0; a second signal exits at once.
+ * The producer task: config → (leases) → source → Kinesis writer
+ * (producer/task.ts). SIGTERM (ECS stop) and SIGINT stop the source, flush
+ * the writer, release leases, and exit 0; a second signal exits at once.
  */
 async function main(): Promise<number> {
-  let config;
+  let config: ProducerConfig;
   try {
     config = loadProducerConfig(process.env, process.argv.slice(2));
   } catch (err) {
     if (err instanceof ConfigError) {
       createLogger({ service: 'producer' }).error('invalid configuration', { variable: err.variable, errorMessage: err.message });
-      return 2;
+      // EX_CONFIG, as the consumer: ECS shows the task stopped on its configuration.
+      return EXIT_CONFIG;
     }
     throw err;
   }
@@ -39,48 +35,13 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  const kinesis = kinesisClient({ region: config.region, ...(config.kinesisEndpoint === undefined ? {} : { endpoint: config.kinesisEndpoint }) });
-  const metrics = new ProducerMetrics();
-  const writer = new KinesisWriter(kinesis, {
-    streamName: config.streamName,
-    maxBatchRecords: config.writer.maxRecordsPerBatch,
-    maxBatchBytes: config.writer.maxBytesPerBatch,
-    maxInFlight: config.writer.maxInFlight,
-    maxAttempts: config.writer.maxRetries + 1,
-    logger,
-    metrics,
-  });
-
-  let leases: LeaseManager | undefined;
-  let dynamo: ReturnType<typeof dynamoClient> | undefined;
-  if (config.scaleOut !== undefined) {
-    dynamo = dynamoClient({ region: config.region, ...(config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint }) });
-    leases = new LeaseManager({
-      dynamo,
-      table: config.scaleOut.leaseTable,
-      workerId: config.workerId,
-      universe: config.symbols,
-      groups: config.scaleOut.groups,
-      leaseDurationMs: config.scaleOut.leaseDurationMs,
-      heartbeatMs: config.scaleOut.heartbeatMs,
-      logger,
-      // Everything fetched for the group reaches Kinesis before the next owner starts.
-      beforeRelease: () => writer.flush(),
-    });
-    await leases.start();
-  }
-
-  const source = createSource(config, { logger, metrics, ...(leases === undefined ? {} : { symbols: leases.symbols }) });
   try {
-    const result = await runProducer({ source, writer, logger, signal: abort.signal, sourceMetrics: metrics });
+    const task = await startProducerTask(config, { logger, signal: abort.signal });
+    const result = await task.done;
     return result.flushed ? 0 : 1;
   } catch (err) {
     logger.error('producer failed', errorForLog(err));
     return 1;
-  } finally {
-    await leases?.stop();
-    kinesis.destroy();
-    dynamo?.destroy();
   }
 }
 

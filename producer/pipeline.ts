@@ -1,5 +1,6 @@
 import type { Logger } from '../shared/logger';
 import { METRIC, SERVICES, SERVICE_DIMENSION, emfLine } from '../shared/metrics';
+import { sleep } from '../shared/runtime/sleep';
 import type { KinesisWriter } from './kinesis-writer';
 import type { ProducerMetrics } from './metrics';
 import type { TickSource } from './sources/source';
@@ -49,14 +50,11 @@ export async function runProducer(o: RunProducerOptions): Promise<RunProducerRes
 }
 
 async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
+  const timeout = new AbortController();
   try {
-    return await Promise.race([p.then(() => true), timeout]);
+    return await Promise.race([p.then(() => true), sleep(ms, timeout.signal).then(() => false)]);
   } finally {
-    clearTimeout(timer);
+    timeout.abort();
   }
 }
 

@@ -17,7 +17,7 @@ export interface SourceDeps {
   readonly clock?: Clock;
 }
 
-/** The one place a source is chosen from configuration (producer/main.ts and local/main.ts). */
+/** The one place a source is chosen from configuration (producer/task.ts, which the ECS task, npm start and the soak all run). */
 export function createSource(config: Pick<ProducerConfig, 'source' | 'symbols' | 'yahoo' | 'replay' | 'synthetic'>, deps: SourceDeps): TickSource {
   const symbols = deps.symbols ?? config.symbols;
   const metrics = deps.metrics ?? new ProducerMetrics();
@@ -50,6 +50,9 @@ export function createSource(config: Pick<ProducerConfig, 'source' | 'symbols' |
         symbols,
         seed: config.synthetic.seed,
         ratePerSec: config.synthetic.ratePerSec,
+        // Market time keeps pace with the wall clock: each symbol ticks
+        // rate/symbols times a second, so each tick moves its clock that much.
+        tickIntervalMs: Math.max(1, Math.round((1000 * Math.max(1, config.symbols.length)) / config.synthetic.ratePerSec)),
         ...(config.synthetic.maxTicks === undefined ? {} : { maxTicks: config.synthetic.maxTicks }),
       });
   }

@@ -9,6 +9,14 @@
  * partition: a Glue partition key and a Firehose dynamic-partitioning key, not
  * a Parquet column.
  */
+/**
+ * The `anomaly` column's threshold: a move of more than this many percent
+ * against the previous close, as the original system flagged it. The
+ * analyzer sets the column with it and the `anomalies` query filters with
+ * it, so the two cannot disagree.
+ */
+export const ANOMALY_THRESHOLD_PCT = 5;
+
 export type ColumnType = 'string' | 'double' | 'bigint' | 'boolean' | 'timestamp';
 
 export interface ColumnDef {

@@ -15,15 +15,14 @@
  * `{{table}}` is replaced by the table reference: the `ticks` view locally,
  * `"<glue database>"."ticks"` on Athena. `ts` is a TIMESTAMP (UTC) in both.
  */
+import { ANOMALY_THRESHOLD_PCT } from './enriched';
+
 export type NamedQueryName = 'top-movers' | 'volume-by-hour' | 'anomalies' | 'signals';
 
 export interface NamedQuery {
   description: string;
   sql: string;
 }
-
-/** The original system flagged a move of more than 5 % against the previous close. */
-export const ANOMALY_THRESHOLD_PCT = 5;
 
 export const NAMED_QUERIES: Record<NamedQueryName, NamedQuery> = {
   'top-movers': {

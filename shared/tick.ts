@@ -56,9 +56,16 @@ const time = z
   .lt(tsMax, `must be before ${isoDay(tsMax)} (epoch ms ${tsMax})`);
 const price = z.number().min(priceMin, `must be at least ${priceMin}`).max(priceMax, `must be at most ${priceMax}`);
 
+/** What a symbol may be, everywhere: Yahoo's tickers (BRK-B, ^GSPC, EURUSD=X, BTC-USD, 7203.T) fit. */
+export const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
+/** {@link SYMBOL_RE} in words, for error messages. */
+export const SYMBOL_RULE = '1-20 of A-Z 0-9 . ^ = -';
+/** A ticker as every part of the pipeline accepts it (the tick, the config readers). */
+export const SymbolSchema = z.string().regex(SYMBOL_RE, `symbol must be ${SYMBOL_RULE}`);
+
 export const TickSchema = z.strictObject({
   v: z.literal(TICK_SCHEMA_VERSION),
-  symbol: z.string().regex(/^[A-Z0-9.^=-]{1,20}$/, 'symbol must be 1-20 of A-Z 0-9 . ^ = -'),
+  symbol: SymbolSchema,
   ts: time,
   price,
   volume: z

@@ -1,4 +1,4 @@
-import { ConfigError, int, str, url, type Env } from '../../shared/config-util';
+import { ConfigError, httpUrl, int, optional, readSettings, text, withDefault, type Env, type Setting } from '../../shared/runtime/config';
 import { ENV } from '../../shared/env-names';
 
 /**
@@ -61,6 +61,10 @@ export const LEADER_LOCK_KEYS = {
   heartbeatMs: 'tickstreamLeaderLockHeartbeatPeriodMillis',
 } as const;
 
+/** Optional launcher key: CoordinatorConfig.shardConsumerDispatchPollIntervalMillis
+ *  (the launcher's comment says why it matters for a start). */
+export const DISPATCH_POLL_KEY = 'tickstreamShardConsumerDispatchPollIntervalMillis';
+
 /**
  * The lock client refuses a lease shorter than 2 heartbeats
  * (AmazonDynamoDBLockClient's constructor, dynamodb-lock-client 1.4.0) and,
@@ -79,8 +83,13 @@ export function leaderLockProblem(l: LeaderLock): string | undefined {
  * error names the variable to fix.
  */
 export function leaderLockFromEnv(env: Env, defaults: LeaderLock): LeaderLock {
-  const leaseMs = int(env, ENV.kclLeaderLeaseMs, defaults.leaseMs, 3000, 600_000);
-  const heartbeatMs = int(env, ENV.kclLeaderHeartbeatMs, defaults.heartbeatMs, 1000, 200_000);
+  const { leaseMs, heartbeatMs } = readSettings(
+    {
+      leaseMs: { env: ENV.kclLeaderLeaseMs, schema: withDefault(int(3000, 600_000), defaults.leaseMs) },
+      heartbeatMs: { env: ENV.kclLeaderHeartbeatMs, schema: withDefault(int(1000, 200_000), defaults.heartbeatMs) },
+    },
+    { env },
+  );
   if (heartbeatMs * 3 > leaseMs) {
     throw new ConfigError(ENV.kclLeaderHeartbeatMs, `at most a third of ${ENV.kclLeaderLeaseMs} (${leaseMs}), i.e. <= ${Math.floor(leaseMs / 3)} (the leader lock renews and is checked every heartbeat)`, heartbeatMs);
   }
@@ -126,8 +135,12 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
     // (60 s by default) before the worker loop starts.
     p.shardSyncIntervalMillis = '1000';
     p.parentShardPollIntervalMillis = '1000';
-    p.leaseAssignmentIntervalMillis = '2000';
-    p.workerMetricsReporterFreqInMillis = '2000';
+    // The leader's first assignment pass finds no worker metrics yet and
+    // assigns nothing; the next pass, one interval later, does.
+    p.leaseAssignmentIntervalMillis = '1000';
+    p.workerMetricsReporterFreqInMillis = '1000';
+    // each new shard consumer takes ~3 Scheduler passes to its first record
+    p[DISPATCH_POLL_KEY] = '200';
     p.inMemoryWorkerMetricsCaptureFrequencyMillis = '1000';
   }
   return p;
@@ -157,22 +170,29 @@ export function parseProperties(text: string): DaemonProperties {
   return out;
 }
 
+/** The daemon's settings, by environment variable (infra/stack.ts sets them on the consumer task). */
+export const DAEMON_SETTINGS = {
+  streamName: { env: ENV.streamName, schema: text() },
+  applicationName: { env: ENV.appName, schema: text() },
+  region: { env: ENV.region, schema: text() },
+  workerId: { env: ENV.workerId, schema: optional(text()) },
+  idleTimeBetweenReadsInMillis: { env: ENV.kclIdleMs, schema: withDefault(int(200, 10_000), 500) },
+  failoverTimeMillis: { env: ENV.kclFailoverMs, schema: withDefault(int(1000, Number.MAX_SAFE_INTEGER), 10_000) },
+  kinesisEndpoint: { env: ENV.kinesisEndpoint, schema: optional(httpUrl()) },
+  dynamoDBEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
+} as const satisfies Record<string, Setting<unknown>>;
+
 /**
  * The container's daemon properties, from the same environment variables the
  * record processor reads (names shared with infra/). Endpoints appear only
  * when set, i.e. never in AWS.
  */
 export function daemonPropertiesFromEnv(env: Env, executableName: string, hostname: string): DaemonProperties {
-  const kinesisEndpoint = url(env, ENV.kinesisEndpoint);
-  const dynamoDBEndpoint = url(env, ENV.dynamodbEndpoint);
+  const { kinesisEndpoint, dynamoDBEndpoint, ...s } = readSettings(DAEMON_SETTINGS, { env });
   return buildDaemonProperties({
-    streamName: str(env, ENV.streamName),
-    applicationName: str(env, ENV.appName),
+    ...s,
     executableName,
-    region: str(env, ENV.region),
-    workerId: str(env, ENV.workerId, hostname),
-    idleTimeBetweenReadsInMillis: int(env, ENV.kclIdleMs, 500, 200, 10_000),
-    failoverTimeMillis: int(env, ENV.kclFailoverMs, 10_000, 1000),
+    workerId: s.workerId ?? hostname,
     leaderLock: leaderLockFromEnv(env, LEADER_LOCK_DEFAULTS.aws),
     ...(kinesisEndpoint !== undefined ? { kinesisEndpoint } : {}),
     ...(dynamoDBEndpoint !== undefined ? { dynamoDBEndpoint } : {}),

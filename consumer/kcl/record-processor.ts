@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/logger';
+import { retry, type RetryPolicy } from '../../shared/runtime/retry';
 import { ConfigurationStopError } from '../errors';
 import { LeaseLostError, type CheckpointFn, type KclRecord, type ShardProcessor } from '../shard-processor';
 
@@ -17,6 +18,8 @@ interface ProcessRecordsInput {
 /** Errors the daemon reports for a checkpoint that can never succeed on this worker. */
 const LEASE_GONE = /Shutdown|LeaseLost|InvalidState/i;
 
+const CHECKPOINT_RETRY: RetryPolicy = { baseMs: 100, maxMs: 5_000, maxAttempts: Infinity };
+
 /**
  * Binds a ShardProcessor to aws-kcl's callback interface. Every callback is
  * invoked exactly once, after the async work settles: the daemon sends the
@@ -32,22 +35,29 @@ export function kclRecordProcessor(
 
   const checkpointer =
     (cp: KclCheckpointer): CheckpointFn =>
-    async (seq?: string) => {
-      for (let attempt = 1; ; attempt++) {
-        const err = await new Promise<unknown>((resolve) => {
-          const cb = (e: unknown) => resolve(e);
-          if (seq === undefined) cp.checkpoint(cb);
-          else cp.checkpoint(seq, cb);
-        });
-        if (err === null || err === undefined) return;
-        const msg = typeof err === 'string' ? err : err instanceof Error ? err.message : JSON.stringify(err);
-        if (LEASE_GONE.test(msg)) throw new LeaseLostError(`checkpoint refused: ${msg}`);
-        // Throttling or a DynamoDB hiccup: the checkpoint is idempotent, so retry.
-        const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
-        logger.warn('checkpoint failed, retrying', { error: msg, attempt, delayMs: delay });
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    };
+    (seq?: string) =>
+      // Every refusal but a lost lease is retried for as long as it takes:
+      // the daemon reports errors as text the classifier cannot read, and a
+      // checkpoint is idempotent, so retrying a throttle or a DynamoDB hiccup
+      // is always safe.
+      retry(
+        async () => {
+          const err = await new Promise<unknown>((resolve) => {
+            const cb = (e: unknown) => resolve(e);
+            if (seq === undefined) cp.checkpoint(cb);
+            else cp.checkpoint(seq, cb);
+          });
+          if (err === null || err === undefined) return;
+          const msg = typeof err === 'string' ? err : err instanceof Error ? err.message : JSON.stringify(err);
+          if (LEASE_GONE.test(msg)) throw new LeaseLostError(`checkpoint refused: ${msg}`);
+          throw new Error(msg);
+        },
+        {
+          policy: CHECKPOINT_RETRY,
+          shouldRetry: (e) => !(e instanceof LeaseLostError),
+          onRetry: (e, attempt, delayMs) => logger.warn('checkpoint failed, retrying', { error: (e as Error).message, attempt, delayMs }),
+        },
+      );
 
   const run = (what: string, work: () => Promise<void> | void, done: () => void): void => {
     Promise.resolve()

@@ -7,8 +7,11 @@ import { BatchGetItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/cl
 import type { Logger } from '../../shared/logger';
 import { CorruptStateError, StateStoreError, describeError, isConditionalCheckFailed } from '../errors';
 import type { RestartLedger, ShardStarts, StateSnapshot, StateStore } from '../ports';
-import type { RetryPolicy } from './util';
-import { DEFAULT_RETRY, backoffDelay, chunk, mapLimit, sleep } from './util';
+import type { RetryPolicy } from '../../shared/runtime/retry';
+import { mapLimit } from '../../shared/runtime/concurrency';
+import { backoffDelay } from '../../shared/runtime/retry';
+import { sleep } from '../../shared/runtime/sleep';
+import { DEFAULT_RETRY, chunk } from './util';
 
 /** BatchGetItem's hard limit. */
 export const BATCH_GET_MAX = 100;
@@ -62,7 +65,7 @@ export class DynamoStateStore implements StateStore {
           if (attempt >= this.retry.maxAttempts) {
             throw new StateStoreError(`BatchGetItem on ${this.opts.tableName}: ${pending.Keys.length} key(s) unprocessed after ${attempt} attempts`);
           }
-          await sleep(backoffDelay(attempt, this.retry));
+          await sleep(backoffDelay(attempt - 1, this.retry));
         }
       }
     }

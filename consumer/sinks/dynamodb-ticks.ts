@@ -13,8 +13,11 @@ import type { Logger } from '../../shared/logger';
 import { PartialWriteError, SinkWriteError, describeError, isConditionalCheckFailed } from '../errors';
 import type { TickSink } from '../ports';
 import { toAttr, toDynamoAttributes } from './rows';
-import type { RetryPolicy } from './util';
-import { DEFAULT_RETRY, backoffDelay, chunk, mapLimit, sleep } from './util';
+import type { RetryPolicy } from '../../shared/runtime/retry';
+import { mapLimit } from '../../shared/runtime/concurrency';
+import { backoffDelay } from '../../shared/runtime/retry';
+import { sleep } from '../../shared/runtime/sleep';
+import { DEFAULT_RETRY, chunk } from './util';
 
 /** BatchWriteItem's hard limit. */
 export const BATCH_WRITE_MAX = 25;
@@ -104,7 +107,7 @@ export async function batchWriteAll(
     pending = out.UnprocessedItems?.[tableName] ?? [];
     if (pending.length === 0) return;
     if (attempt >= retry.maxAttempts) throw new PartialWriteError(sinkName, pending.length, attempt);
-    const delay = backoffDelay(attempt, retry);
+    const delay = backoffDelay(attempt - 1, retry);
     logger?.debug('unprocessed items, retrying', { sink: sinkName, table: tableName, unprocessed: pending.length, attempt, delay });
     await sleep(delay);
   }

@@ -15,8 +15,10 @@ import type { Logger } from '../../shared/logger';
 import { PartialWriteError, SinkWriteError, describeError } from '../errors';
 import type { TickSink } from '../ports';
 import { toJsonLine } from './rows';
-import type { RetryPolicy } from './util';
-import { DEFAULT_RETRY, backoffDelay, sleep } from './util';
+import type { RetryPolicy } from '../../shared/runtime/retry';
+import { backoffDelay } from '../../shared/runtime/retry';
+import { sleep } from '../../shared/runtime/sleep';
+import { DEFAULT_RETRY } from './util';
 
 /** PutRecordBatch limits. */
 export const FIREHOSE_MAX_RECORDS = 500;
@@ -88,7 +90,7 @@ export class FirehoseTickSink implements TickSink {
         const codes = [...new Set(responses.map((r) => r.ErrorCode).filter((c) => c !== undefined))].join(', ');
         throw new PartialWriteError(this.name, pending.length, attempt, { cause: new Error(codes || 'FailedPutCount > 0') });
       }
-      const delay = backoffDelay(attempt, this.retry);
+      const delay = backoffDelay(attempt - 1, this.retry);
       this.opts.logger?.debug('firehose entries failed, retrying', { failed: pending.length, attempt, delay });
       await sleep(delay);
     }

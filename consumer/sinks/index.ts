@@ -15,5 +15,5 @@ export { ALERTS_FILE, DEAD_LETTERS_FILE, LocalAlertPublisher, LocalDeadLetterQue
 export type { LocalAlertPublisherOptions, LocalDeadLetterQueueOptions } from './local-files';
 export { DedupCooldownPublisher } from './alert-gate';
 export type { AlertLedger } from './alert-gate';
-export type { RetryPolicy } from './util';
+export type { RetryPolicy } from '../../shared/runtime/retry';
 export { DEFAULT_RETRY } from './util';

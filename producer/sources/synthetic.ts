@@ -1,3 +1,4 @@
+import { sleep as realSleep } from '../../shared/runtime/sleep';
 import type { Tick } from '../../shared/tick';
 import { toSymbolProvider, type SymbolProvider, type TickSource } from './source';
 
@@ -112,7 +113,7 @@ export class SyntheticSource implements TickSource {
 
   async *ticks(signal: AbortSignal): AsyncIterable<readonly Tick[]> {
     const now = this.o.now ?? Date.now;
-    const sleep = this.o.sleep ?? defaultSleep;
+    const sleep = this.o.sleep ?? realSleep;
     const rate = this.o.ratePerSec;
     const max = this.o.maxTicks ?? Number.POSITIVE_INFINITY;
     const started = now();
@@ -139,17 +140,4 @@ export class SyntheticSource implements TickSource {
       yield batch;
     }
   }
-}
-
-function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -5,25 +5,14 @@ import { PassThrough } from 'node:stream';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ENRICHED_COLUMNS } from '../../../shared/enriched';
 import type { EnrichedTick } from '../../../shared/enriched';
-import {
-  CSV_COLUMNS,
-  CrossoverStrategy,
-  CsvHeaderError,
-  PreviousClose,
-  csvHeader,
-  csvRow,
-  parseBarLine,
-  parseHeader,
-  parseTimestamp,
-} from '../../../cli/backtest-core';
-import type { Bar } from '../../../cli/backtest-core';
+import { parseTimestamp } from '../../../shared/bars';
+import { CSV_COLUMNS, CrossoverStrategy, PreviousClose, csvHeader, csvRow } from '../../../cli/backtest-core';
+import type { BarPrices } from '../../../cli/backtest-core';
 import { UsageError, formatReport, main, parseBacktestArgs, runBacktest } from '../../../cli/backtest';
 import { randomWalk } from './factories';
 
-const STD = parseHeader('timestamp,open,high,low,close,volume');
-
-function bar(ts: string, open: number, close: number): Bar {
-  return { ts: parseTimestamp(ts) as number, open, high: Math.max(open, close), low: Math.min(open, close), close, volume: 1 };
+function bar(ts: string, open: number, close: number): BarPrices {
+  return { ts: parseTimestamp(ts) as number, open, close, volume: 1 };
 }
 
 function collect(): { stream: PassThrough; text: () => string } {
@@ -32,63 +21,6 @@ function collect(): { stream: PassThrough; text: () => string } {
   stream.on('data', (c: Buffer) => chunks.push(c));
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
-
-describe('CSV bar parsing', () => {
-  it.each<[string, number | undefined]>([
-    ['2023-07-03 09:30:00', Date.UTC(2023, 6, 3, 9, 30)],
-    ['2023-07-03T09:30:00', Date.UTC(2023, 6, 3, 9, 30)],
-    ['2023-07-03 09:30', Date.UTC(2023, 6, 3, 9, 30)],
-    ['2023-07-03 09:30:15.25', Date.UTC(2023, 6, 3, 9, 30, 15, 250)],
-    ['2023-07-03 09:30:00Z', Date.UTC(2023, 6, 3, 9, 30)],
-    ['2023-07-03', Date.UTC(2023, 6, 3)],
-    ['2023-02-30 09:30:00', undefined],
-    ['2023-13-01 09:30:00', undefined],
-    ['2023-07-03 24:00:00', undefined],
-    ['2023-07-03 09:30:00+02:00', undefined],
-    ['07/03/2023 09:30', undefined],
-    ['', undefined],
-  ])('timestamp %p (zone-less, read as UTC)', (text, expected) => {
-    expect(parseTimestamp(text)).toBe(expected);
-  });
-
-  it('finds the columns by name, in any order, with a BOM and extra columns', () => {
-    const cols = parseHeader('\uFEFFVolume, Close ,timestamp,adj_close,open,high,low');
-    expect(cols).toEqual({ timestamp: 2, open: 4, high: 5, low: 6, close: 1, volume: 0 });
-    expect(parseBarLine('1200,10.5,2023-07-03 09:30:00,10.4,10,11,9', cols)).toEqual({
-      ok: true,
-      bar: { ts: Date.UTC(2023, 6, 3, 9, 30), open: 10, high: 11, low: 9, close: 10.5, volume: 1200 },
-    });
-  });
-
-  it('rejects a header without the required columns', () => {
-    expect(() => parseHeader('date,open,high,low,close,volume')).toThrow(CsvHeaderError);
-    expect(() => parseHeader('date,open,high,low,close,volume')).toThrow(/lacks column "timestamp"/);
-  });
-
-  it.each<[string, RegExp]>([
-    ['2023-07-03 09:30:00,abc,1,1,1,1', /bad open "abc"/],
-    ['2023-07-03 09:30:00,1,1,1,,1', /bad close ""/],
-    ['2023-07-03 09:30:00,1,1,1,0x10,1', /bad close "0x10"/],
-    ['2023-07-03 09:30:00,1,1,1,Infinity,1', /bad close/],
-    ['2023-07-03 09:30:00,1,1,1,1e999,1', /bad close/],
-    ['2023-07-03 09:30:00,1,1,1,0,1', /close must be positive, got 0/],
-    ['2023-07-03 09:30:00,1,1,1,1,-5', /volume must be non-negative/],
-    ['2023-07-03 09:30:00,1,1,1,1', /bad volume ""/],
-    ['garbage', /bad timestamp "garbage"/],
-    [',1,1,1,1,1', /missing timestamp/],
-  ])('bad row %p', (line, reason) => {
-    const r = parseBarLine(line, STD);
-    expect(r.ok).toBe(false);
-    expect(r.ok ? '' : r.reason).toMatch(reason);
-  });
-
-  it('accepts decimals, exponents and zero volume', () => {
-    expect(parseBarLine('2023-07-03 09:30:00,1.5,2,.5,1.25e2,0', STD)).toEqual({
-      ok: true,
-      bar: { ts: Date.UTC(2023, 6, 3, 9, 30), open: 1.5, high: 2, low: 0.5, close: 125, volume: 0 },
-    });
-  });
-});
 
 describe('previous close', () => {
   it("is the first open on day one, then the previous trading date's last close", () => {
@@ -227,8 +159,8 @@ describe('backtest CLI', () => {
     const err = collect();
     const s = await runBacktest({ csv: file, symbol: 'AAPL', out, json: false, allTrades: false }, { stderr: err.stream });
     expect(s).toMatchObject({ lines: 804, barsApplied: 800, badRows: 1, outOfOrderRows: 1 });
-    expect(err.text()).toContain('line 6: bad close "oops"; skipped');
-    expect(err.text()).toContain('line 11: timestamp 2023-07-03T13:31:00.000Z is not after the previous bar\'s; skipped');
+    expect(err.text()).toContain('aapl.csv:6: close "oops" is not a number; skipped');
+    expect(err.text()).toContain('aapl.csv:11: timestamp 2023-07-03T13:31:00.000Z is not after the previous bar\'s; skipped');
     const csv = (await readFile(out, 'utf8')).trimEnd().split('\n');
     expect(csv).toHaveLength(801);
     expect(csv[0]).toBe(csvHeader());
@@ -278,6 +210,10 @@ describe('backtest CLI', () => {
     const headerless = path.join(dir, 'nohead.csv');
     await writeFile(headerless, '2023-07-03 13:30:00,1,1,1,1,1\n');
     expect(await main(['--csv', headerless], out.stream, err.stream)).toBe(2);
+    expect(err.text()).toContain('nohead.csv:1: header lacks column "timestamp", "open", "close", "volume"');
+    const empty = path.join(dir, 'empty.csv');
+    await writeFile(empty, '');
+    expect(await main(['--csv', empty], out.stream, err.stream)).toBe(2);
     expect(await main(['--csv', path.join(dir, 'missing.csv')], out.stream, err.stream)).toBe(1);
     expect(err.text()).toMatch(/backtest failed: .*ENOENT/);
   });

@@ -12,7 +12,7 @@ import { loadDlqCliConfig, main, parseArgs, UsageError } from '../../../cli/dlq'
 import { DEAD_LETTERS_REDRIVEN_FILE } from '../../../consumer/dead-letters';
 import type { DeadLetter } from '../../../consumer/ports';
 import { DEAD_LETTERS_FILE } from '../../../consumer/sinks/local-files';
-import { ConfigError } from '../../../shared/config-util';
+import { ConfigError } from '../../../shared/runtime/config';
 import { deadLetter } from '../consumer/factories';
 
 let dir: string;
@@ -89,10 +89,13 @@ describe('arguments', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^--kind must be one of .*\nusage: npm run dlq -- <command> \[options\]/);
-    const aws = await run(['list'], { TICKSTREAM_MODE: 'aws', TICKSTREAM_DLQ_URL: 'https://sqs/q' });
-    expect(aws.code).toBe(2);
-    expect(aws.err).toContain('TICKSTREAM_DLQ_BUCKET');
     expect((await run(['list', '--endpoint', 'http://127.0.0.1:1'])).err).toContain('--endpoint is for TICKSTREAM_MODE=aws');
+  });
+
+  it('a bad variable is a configuration error: exit 78 naming it, no usage text', async () => {
+    const aws = await run(['list'], { TICKSTREAM_MODE: 'aws', TICKSTREAM_DLQ_URL: 'https://sqs/q' });
+    expect({ code: aws.code, out: aws.out }).toEqual({ code: 78, out: '' });
+    expect(aws.err).toBe('dlq: invalid configuration: TICKSTREAM_DLQ_BUCKET: expected a value (required and not set)\n');
   });
 
   it('a local redrive without a Kinesis endpoint stops before reading anything', async () => {

@@ -1,5 +1,5 @@
 import { loadConsumerConfig } from '../../../consumer/config';
-import { ConfigError } from '../../../shared/config-util';
+import { ConfigError } from '../../../shared/runtime/config';
 
 const aws = { TICKSTREAM_MODE: 'aws', TICKSTREAM_ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:t', TICKSTREAM_DLQ_URL: 'https://sqs/x', TICKSTREAM_DLQ_BUCKET: 'lake', TICKSTREAM_FIREHOSE_STREAM: 'f' };
 

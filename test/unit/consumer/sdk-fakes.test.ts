@@ -16,11 +16,11 @@ import type { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { urlSafeId } from '../../../consumer/dead-letters';
 import type { DeadLetter } from '../../../consumer/ports';
-import type { RetryPolicy } from '../../../consumer/sinks/util';
+import type { RetryPolicy } from '../../../shared/runtime/retry';
 import { ENRICHED_COLUMNS } from '../../../shared/enriched';
 import { deadLetter, knownInput, tick } from './factories';
 
-const FAST: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2 };
+const FAST: RetryPolicy = { maxAttempts: 5, baseMs: 1, maxMs: 2 };
 
 function fakeClient<T>(send: (cmd: unknown) => Promise<unknown>): { client: T; calls: unknown[] } {
   const calls: unknown[] = [];

@@ -12,6 +12,7 @@ import { loadConsumerConfig } from '../../../consumer/config';
 import {
   buildDaemonProperties,
   daemonPropertiesFromEnv,
+  DISPATCH_POLL_KEY,
   formatProperties,
   LEADER_LOCK_DEFAULTS,
   LEADER_LOCK_KEYS,
@@ -19,7 +20,7 @@ import {
   parseProperties,
   type DaemonProperties,
 } from '../../../consumer/kcl/properties';
-import { ConfigError } from '../../../shared/config-util';
+import { configError } from '../../helpers/config';
 import { ENV } from '../../../shared/env-names';
 import { DEFAULTS } from '../../../infra/config';
 import { KCL_PUBLISHES_METRICS, kclTableNames } from '../../../infra/kcl';
@@ -122,20 +123,17 @@ describe('KCL leader lock settings', () => {
   const lockOf = (p: DaemonProperties): [string | undefined, string | undefined] => [p[LEADER_LOCK_KEYS.leaseMs], p[LEADER_LOCK_KEYS.heartbeatMs]];
   const fromEnv = (vars: Record<string, string>): DaemonProperties =>
     daemonPropertiesFromEnv({ [ENV.streamName]: 's', [ENV.appName]: 'a', [ENV.region]: 'eu-west-1', ...vars }, 'node main.js', 'host');
-  const configError = (f: () => unknown): ConfigError => {
-    try {
-      f();
-    } catch (err) {
-      if (err instanceof ConfigError) return err;
-      throw err;
-    }
-    throw new Error('no ConfigError');
-  };
 
   test('defaults: 20 s / 5 s in AWS, 10 s / 2 s on the emulators (fastStart)', () => {
     expect(lockOf(buildDaemonProperties(base))).toEqual(['20000', '5000']);
     expect(lockOf(buildDaemonProperties({ ...base, fastStart: true }))).toEqual(['10000', '2000']);
     expect(LEADER_LOCK_DEFAULTS).toEqual({ aws: { leaseMs: 20_000, heartbeatMs: 5000 }, local: { leaseMs: 10_000, heartbeatMs: 2000 } });
+  });
+
+  test('the shard consumer dispatch poll is shortened on the emulators only; production keeps KCL\'s 1000 ms', () => {
+    expect(buildDaemonProperties({ ...base, fastStart: true })[DISPATCH_POLL_KEY]).toBe('200');
+    expect(buildDaemonProperties(base)[DISPATCH_POLL_KEY]).toBeUndefined();
+    expect(fromEnv({})[DISPATCH_POLL_KEY]).toBeUndefined();
   });
 
   test('an explicit lock wins over the defaults; one the lock client would refuse is an error', () => {
@@ -154,7 +152,7 @@ describe('KCL leader lock settings', () => {
   });
 
   test('a bad value stops with the variable named', () => {
-    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '20s' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs, expected: 'an integer' });
+    expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '20s' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs, expected: 'an integer in [3000, 600000]', actual: '20s' });
     expect(configError(() => fromEnv({ [ENV.kclLeaderLeaseMs]: '1000' }))).toMatchObject({ variable: ENV.kclLeaderLeaseMs });
     expect(configError(() => fromEnv({ [ENV.kclLeaderHeartbeatMs]: '0' }))).toMatchObject({ variable: ENV.kclLeaderHeartbeatMs });
     // the default 20 s lease allows a heartbeat up to 6666 ms

@@ -204,7 +204,7 @@ describe('soak: options', () => {
   });
 
   it('refuses a missing or empty duration and a warm-up longer than the run', () => {
-    expect(() => parseSoakOptions([])).toThrow('--minutes is required');
+    expect(() => parseSoakOptions([])).toThrow('--minutes: expected a number above 0 and at most 10080 (required and not set)');
     expect(() => parseSoakOptions(['--minutes', '0'])).toThrow(/--minutes/);
     expect(() => parseSoakOptions(['--minutes', '5', '--warmup', '6'])).toThrow(/--warmup/);
     expect(() => parseSoakOptions(['--minutes', 'x'])).toThrow(/--minutes/);

@@ -2,20 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProducerConfig } from '../../../producer/config';
-import { ConfigError } from '../../../shared/config-util';
 import { ENV } from '../../../shared/env-names';
+import { configError } from '../../helpers/config';
 
 const base = { [ENV.streamName]: 'ticks', [ENV.region]: 'eu-west-1', [ENV.symbols]: 'AAPL, msft,GOOG' };
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadProducerConfig', () => {
   it('reads a minimal environment with defaults, frozen', () => {
@@ -23,7 +14,7 @@ describe('loadProducerConfig', () => {
     expect(c.source).toBe('synthetic');
     expect(c.symbols).toEqual(['AAPL', 'MSFT', 'GOOG']);
     expect(c.yahoo.pollIntervalMs).toBe(30_000);
-    expect(c.writer).toEqual({ maxRecordsPerBatch: 500, maxBytesPerBatch: 5 * 1024 * 1024, maxInFlight: 4, maxRetries: 10, lingerMs: 100 });
+    expect(c.writer).toEqual({ maxRecordsPerBatch: 500, maxBytesPerBatch: 5 * 1024 * 1024, maxInFlight: 4, maxRetries: 10 });
     expect(c.scaleOut).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.writer)).toBe(true);
@@ -87,5 +78,19 @@ describe('loadProducerConfig command line', () => {
     const err = configError(() => loadProducerConfig(base, ['--sauce', 'yahoo']));
     expect(err.variable).toBe('command line');
     expect(err.message).toContain('--source');
+  });
+});
+
+describe('loadProducerConfig: one set of defaults for ECS and npm start', () => {
+  it('replay files with no source named mean a replay; a named source still wins', () => {
+    expect(loadProducerConfig({ ...base, [ENV.replayCsv]: 'a.csv' }).source).toBe('replay');
+    expect(loadProducerConfig(base, ['--csv', 'a.csv']).source).toBe('replay');
+    expect(loadProducerConfig({ ...base, [ENV.source]: 'synthetic', [ENV.replayCsv]: 'a.csv' }).source).toBe('synthetic');
+  });
+
+  it('synthetic: 200 ticks/s, seed 42; replay: real time, no loop', () => {
+    const c = loadProducerConfig(base);
+    expect(c.synthetic).toEqual({ seed: 42, ratePerSec: 200, maxTicks: undefined });
+    expect(c.replay).toEqual({ csvFiles: [], parquetFiles: [], speed: 1, loop: false, symbol: undefined });
   });
 });
