@@ -34,6 +34,7 @@ import { SMA } from '../analytics/sma';
 import { sharedSlab } from '../analytics/storage';
 import { VolumeRatio } from '../analytics/volume';
 import { MS_PER_DAY, SessionVWAP } from '../analytics/vwap';
+import { dtOf } from '../shared/enriched';
 import type { Tick } from '../shared/tick';
 import { decodeRecord, encodeTick } from '../shared/tick';
 import { mulberry32 } from '../producer/sources/synthetic';
@@ -191,6 +192,8 @@ class OurIndicatorSet implements IndicatorSet {
   private readonly rsi14: RSI;
   private readonly vwap: SessionVWAP;
   private readonly vol: VolumeRatio;
+  private day = -1;
+  private session = '';
   side: CrossSide = 0;
 
   constructor() {
@@ -217,7 +220,13 @@ class OurIndicatorSet implements IndicatorSet {
     }
     const ema = this.ema12.update(price);
     const rsi = this.rsi14.update(price);
-    const vwap = this.vwap.updateDay(price, volume, Math.floor(ts / MS_PER_DAY));
+    // The analyzer's session rule and cache: the UTC date, recomputed when the day changes.
+    const day = Math.floor(ts / MS_PER_DAY);
+    if (day !== this.day) {
+      this.day = day;
+      this.session = dtOf(ts);
+    }
+    const vwap = this.vwap.updateSession(price, volume, this.session);
     const ratio = this.vol.update(volume);
     return conditions(price, crossed(this, sma5, sma20, GAP_FRACTION) !== null, lower, upper, ema, rsi, vwap, ratio);
   }
