@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { encodeRowRedrive, type EnrichedTick } from '../shared/enriched';
+import { DEAD_LETTER_OBJECT_PREFIX } from '../shared/lake-layout';
 import type { DeadLetter, DeadLetterKind } from './ports';
 
 export const DEAD_LETTER_KINDS = ['record', 'tick', 'row', 'crash'] as const satisfies readonly DeadLetterKind[];
@@ -146,8 +147,6 @@ export function redrivenLine(id: string, at: Date): string {
  * allow more today; 256 KiB works on every queue.
  */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
-/** Where oversized letters go in the lake bucket; the consumer may write nothing else there. */
-export const DEAD_LETTER_OBJECT_PREFIX = 'dead-letters/';
 /** Attribute values are for triage in the console; the body holds the whole reason. */
 const ATTRIBUTE_REASON_CHARS = 256;
 /** A pointer that is still too large (a pathological reason or stack) keeps this much reason and no stack: the object has both whole. */

@@ -4,7 +4,8 @@ import type { EnrichedTick } from '../shared/enriched';
 import { classifyError } from '../shared/error-class';
 import type { Logger } from '../shared/logger';
 import type { Tick } from '../shared/tick';
-import { ConfigurationStopError, describeError, describeErrorChain } from './errors';
+import { ConfigurationStopError } from './errors';
+import { describeError, describeErrorChain } from '../shared/describe-error';
 import type { AlertPublisher, DeadLetter, DeadLetterKind, DeadLetterQueue, RestartLedger, StateSnapshot, StateStore, TickSink } from './ports';
 import { decodeStreamRecord, type DecodeResult } from './records';
 

@@ -38,7 +38,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DEAD_LETTER_OBJECT_PREFIX } from '../consumer/dead-letters';
+import { DEAD_LETTER_OBJECT_PREFIX } from '../shared/lake-layout';
 import { glueColumns, PARTITION_COLUMN } from '../shared/enriched';
 import { ENV } from '../shared/env-names';
 import { TABLE_KEYS, kclTableDefs, type TableKind } from '../shared/tables';

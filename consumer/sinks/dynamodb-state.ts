@@ -5,7 +5,8 @@
 import type { AttributeValue, DynamoDBClient, KeysAndAttributes } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../shared/logger';
-import { CorruptStateError, StateStoreError, describeError, isConditionalCheckFailed } from '../errors';
+import { CorruptStateError, StateStoreError, isConditionalCheckFailed } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { RestartLedger, ShardStarts, StateSnapshot, StateStore } from '../ports';
 import type { RetryPolicy } from './util';
 import { DEFAULT_RETRY, backoffDelay, chunk, mapLimit, sleep } from './util';

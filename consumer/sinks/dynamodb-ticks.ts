@@ -10,7 +10,8 @@ import { BatchWriteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamo
 import type { EnrichedTick } from '../../shared/enriched';
 import { ENRICHED_COLUMNS } from '../../shared/enriched';
 import type { Logger } from '../../shared/logger';
-import { PartialWriteError, SinkWriteError, describeError, isConditionalCheckFailed } from '../errors';
+import { PartialWriteError, SinkWriteError, isConditionalCheckFailed } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { TickSink } from '../ports';
 import { toAttr, toDynamoAttributes } from './rows';
 import type { RetryPolicy } from './util';

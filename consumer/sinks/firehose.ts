@@ -12,7 +12,8 @@ import type { FirehoseClient, _Record as FirehoseRecord } from '@aws-sdk/client-
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import type { EnrichedTick } from '../../shared/enriched';
 import type { Logger } from '../../shared/logger';
-import { PartialWriteError, SinkWriteError, describeError } from '../errors';
+import { PartialWriteError, SinkWriteError } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { TickSink } from '../ports';
 import { toJsonLine } from './rows';
 import type { RetryPolicy } from './util';
