@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
 import boundaries from 'eslint-plugin-boundaries';
-import layers from './eslint.layers.js';
+import { layersConfig } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'cdk.out/**', 'data/**', '.kcl/**', '.venv/**', 'coverage/**', '*.js', '*.mjs'] },
@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   // Imports run one way (eslint.layers.js says which folder may import which).
-  layers.layersConfig(boundaries),
+  layersConfig(boundaries),
   {
     files: ['test/**/*.ts'],
     ...jest.configs['flat/recommended'],

@@ -1,6 +1,6 @@
 import { murmur3x86128Hex } from './murmur3';
 
-export const ALERT_TYPES = ['BUY', 'SELL', 'ANOMALY', 'VOLUME_SPIKE'] as const;
+const ALERT_TYPES = ['BUY', 'SELL', 'ANOMALY', 'VOLUME_SPIKE'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
 export interface Alert {

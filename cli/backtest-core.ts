@@ -8,7 +8,7 @@ import { ENRICHED_COLUMNS } from '../shared/enriched';
 import type { Tick } from '../shared/tick';
 import { MS_PER_DAY } from '../analytics/vwap';
 
-export const REQUIRED_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
+const REQUIRED_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
 type BarColumn = (typeof REQUIRED_COLUMNS)[number];
 
 export interface Bar {

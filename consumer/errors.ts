@@ -12,7 +12,7 @@ import { describeErrorChain } from '../shared/describe-error';
 /** sysexits.h EX_CONFIG: the exit code of every configuration stop. */
 export const EXIT_CONFIG = 78;
 
-export class ConsumerError extends Error {
+class ConsumerError extends Error {
   /** The adapter knows this can never be written as it is (shared/error-class.ts: `item`). */
   readonly permanent: boolean;
   constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
@@ -69,9 +69,6 @@ export class AlertPublishError extends ConsumerError {}
 
 /** A dead letter could not be stored. */
 export class DeadLetterError extends ConsumerError {}
-
-/** A lake query failed (DuckDB or Athena). */
-export class QueryError extends ConsumerError {}
 
 /** True for DynamoDB's "the condition did not hold", under SDK v3's error shape. */
 export function isConditionalCheckFailed(err: unknown): boolean {

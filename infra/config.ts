@@ -7,8 +7,8 @@ import { ConfigError } from '../shared/config-util';
  * stack. Nothing here looks anything up in an AWS account, so synth works
  * offline with no credentials.
  */
-export type StreamMode = 'provisioned' | 'on-demand';
-export type TickSourceName = 'yahoo' | 'synthetic' | 'replay';
+type StreamMode = 'provisioned' | 'on-demand';
+type TickSourceName = 'yahoo' | 'synthetic' | 'replay';
 
 export interface InfraConfig {
   /** KCL application name: the KCL lease table (and, with KCL 3.x, two more tables) is named after it. */
@@ -33,7 +33,7 @@ export interface InfraConfig {
 }
 
 /** The values CloudWatch Logs accepts for retentionInDays. */
-export const VALID_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const VALID_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 export const DEFAULTS = {
   appName: 'tickstream',

@@ -55,12 +55,12 @@ interface TableKeys {
   readonly ttlAttribute?: string;
 }
 /** Lake layout, shared by the Firehose prefix, the Glue location and the projection template. */
-export const LAKE_PREFIX = 'ticks/';
-export const FIREHOSE_PREFIX = `${LAKE_PREFIX}dt=!{partitionKeyFromQuery:dt}/`;
+const LAKE_PREFIX = 'ticks/';
+const FIREHOSE_PREFIX = `${LAKE_PREFIX}dt=!{partitionKeyFromQuery:dt}/`;
 export const FIREHOSE_ERROR_PREFIX = 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
 /** Firehose needs >= 64 MiB when converting to Parquet; 128 MiB makes fewer, larger files for Athena. */
-export const FIREHOSE_BUFFER_MIB = 128;
-export const FIREHOSE_BUFFER_SECONDS = 300;
+const FIREHOSE_BUFFER_MIB = 128;
+const FIREHOSE_BUFFER_SECONDS = 300;
 /** Fargate caps stopTimeout at 120 s; the consumer's final checkpoint must fit in it. */
 export const CONSUMER_STOP_TIMEOUT_SECONDS = 120;
 /**
@@ -70,8 +70,8 @@ export const CONSUMER_STOP_TIMEOUT_SECONDS = 120;
  * NOW: a tick whose clock runs ahead would otherwise be stored but invisible
  * until its day comes. Queries bound dt anyway (the CLI's --from/--to).
  */
-export const PROJECTION_START = new Date(TICK_BOUNDS.tsMin).toISOString().slice(0, 10);
-export const PROJECTION_END = new Date(TICK_BOUNDS.tsMax - 86_400_000).toISOString().slice(0, 10);
+const PROJECTION_START = new Date(TICK_BOUNDS.tsMin).toISOString().slice(0, 10);
+const PROJECTION_END = new Date(TICK_BOUNDS.tsMax - 86_400_000).toISOString().slice(0, 10);
 
 export interface TickstreamStackProps extends StackProps {
   readonly config: InfraConfig;
@@ -80,7 +80,7 @@ export interface TickstreamStackProps extends StackProps {
 }
 
 /** The repository root: where package.json is, whether run from infra/ (tsx) or dist/infra/ (tsc). */
-export function repoRoot(from: string = __dirname): string {
+function repoRoot(from: string = __dirname): string {
   let dir = from;
   for (;;) {
     if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'Dockerfile.consumer'))) return dir;

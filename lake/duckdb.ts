@@ -11,7 +11,7 @@ import { renderQuery } from '../shared/queries';
 import { QueryError, dtFilter, sqlString, type Cell, type DateRange, type QueryResult } from './query';
 
 /** The local lake's view name; also what raw SQL refers to. */
-export const LOCAL_TABLE = 'ticks';
+const LOCAL_TABLE = 'ticks';
 
 function isoFromMicros(micros: bigint): string {
   return new Date(Number(micros / 1000n)).toISOString();

@@ -14,7 +14,7 @@ import type { Logger } from '../shared/logger';
 import { startPipeline, type Pipeline } from './pipeline';
 
 /** SYNA, SYNB, …, SYNZ, SYNAA, …: `n` synthetic symbol names. */
-export function symbolNames(n: number): string[] {
+function symbolNames(n: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     let s = '';

@@ -27,8 +27,6 @@ export interface ProducerConfig {
     maxBytesPerBatch: number;
     maxInFlight: number;
     maxRetries: number;
-    /** A partial batch is sent after this long even if not full. */
-    lingerMs: number;
   }>;
   readonly yahoo: Readonly<{
     pollIntervalMs: number;
@@ -64,8 +62,8 @@ export interface ProducerConfig {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const SYMBOL_RE = /^[A-Z0-9.^=-]{1,20}$/;
-export const KINESIS_MAX_RECORDS_PER_BATCH = 500;
-export const KINESIS_MAX_BYTES_PER_BATCH = 5 * 1024 * 1024;
+const KINESIS_MAX_RECORDS_PER_BATCH = 500;
+const KINESIS_MAX_BYTES_PER_BATCH = 5 * 1024 * 1024;
 
 function opt(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -111,7 +109,7 @@ function speed(name: string, raw: string | undefined): number {
   return n;
 }
 
-export function parseSymbolList(name: string, text: string): string[] {
+function parseSymbolList(name: string, text: string): string[] {
   const symbols = text
     .split(/[\s,]+/)
     .map((s) => s.trim().toUpperCase())
@@ -199,7 +197,6 @@ export function loadProducerConfig(env: Env, argv: readonly string[] = []): Prod
       maxBytesPerBatch: int(ENV.producerBatchBytes, env[ENV.producerBatchBytes], KINESIS_MAX_BYTES_PER_BATCH, 1024 * 1024, KINESIS_MAX_BYTES_PER_BATCH),
       maxInFlight: int(ENV.producerMaxInFlight, env[ENV.producerMaxInFlight], 4, 1, 64),
       maxRetries: int(ENV.producerMaxRetries, env[ENV.producerMaxRetries], 10, 0, 100),
-      lingerMs: int(ENV.producerLingerMs, env[ENV.producerLingerMs], 100, 0, 60_000),
     },
     yahoo: {
       pollIntervalMs,

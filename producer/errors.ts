@@ -4,7 +4,7 @@
  * producer reasons about what went wrong, not about which library said it.
  * The original error always travels as `cause`.
  */
-export class ProducerError extends Error {
+class ProducerError extends Error {
   override readonly name: string = 'ProducerError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

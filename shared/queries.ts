@@ -23,7 +23,7 @@ export interface NamedQuery {
 }
 
 /** The original system flagged a move of more than 5 % against the previous close. */
-export const ANOMALY_THRESHOLD_PCT = 5;
+const ANOMALY_THRESHOLD_PCT = 5;
 
 export const NAMED_QUERIES: Record<NamedQueryName, NamedQuery> = {
   'top-movers': {

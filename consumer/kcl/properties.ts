@@ -67,7 +67,7 @@ export const LEADER_LOCK_KEYS = {
  * like KCL's javadoc, recommends at least 3: the heartbeat may be at most a
  * third of the lease. The launcher checks the same.
  */
-export function leaderLockProblem(l: LeaderLock): string | undefined {
+function leaderLockProblem(l: LeaderLock): string | undefined {
   if (!Number.isSafeInteger(l.leaseMs) || !Number.isSafeInteger(l.heartbeatMs) || l.leaseMs <= 0 || l.heartbeatMs <= 0) return 'both must be positive whole milliseconds';
   if (l.heartbeatMs * 3 > l.leaseMs) return `the heartbeat (${l.heartbeatMs} ms) must be at most a third of the lease (${l.leaseMs} ms)`;
   return undefined;

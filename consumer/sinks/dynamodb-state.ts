@@ -12,7 +12,7 @@ import type { RetryPolicy } from './util';
 import { DEFAULT_RETRY, backoffDelay, chunk, mapLimit, sleep } from './util';
 
 /** BatchGetItem's hard limit. */
-export const BATCH_GET_MAX = 100;
+const BATCH_GET_MAX = 100;
 
 export interface DynamoStateStoreOptions {
   tableName: string;

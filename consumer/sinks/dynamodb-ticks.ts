@@ -18,7 +18,7 @@ import type { RetryPolicy } from './util';
 import { DEFAULT_RETRY, backoffDelay, chunk, mapLimit, sleep } from './util';
 
 /** BatchWriteItem's hard limit. */
-export const BATCH_WRITE_MAX = 25;
+const BATCH_WRITE_MAX = 25;
 const DAY_S = 86_400;
 
 export interface DynamoTicksSinkOptions {
@@ -86,7 +86,7 @@ export class DynamoTicksSink implements TickSink {
  * Errors thrown by the call itself were already retried by the SDK's own
  * retry strategy (throttling, 5xx, network), so they are final here.
  */
-export async function batchWriteAll(
+async function batchWriteAll(
   client: DynamoDBClient,
   tableName: string,
   requests: WriteRequest[],

@@ -20,9 +20,9 @@ import type { RetryPolicy } from './util';
 import { DEFAULT_RETRY, backoffDelay, sleep } from './util';
 
 /** PutRecordBatch limits. */
-export const FIREHOSE_MAX_RECORDS = 500;
+const FIREHOSE_MAX_RECORDS = 500;
 export const FIREHOSE_MAX_BYTES = 4 * 1024 * 1024;
-export const FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024;
+const FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024;
 
 export interface FirehoseTickSinkOptions {
   deliveryStreamName: string;

@@ -85,7 +85,7 @@ export function symbolFromFileName(file: string): string | undefined {
 }
 
 /** Streams bars from a CSV file, row by row. */
-export async function* readCsvBars(file: string, symbolOption: string | undefined, onBad: (line: number, reason: string) => void): AsyncGenerator<Bar> {
+async function* readCsvBars(file: string, symbolOption: string | undefined, onBad: (line: number, reason: string) => void): AsyncGenerator<Bar> {
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let header: string[] | undefined;
   let idx: Record<'timestamp' | 'open' | 'close' | 'volume', number> & { symbol: number } = { timestamp: -1, open: -1, close: -1, volume: -1, symbol: -1 };
@@ -136,7 +136,7 @@ export async function* readCsvBars(file: string, symbolOption: string | undefine
 }
 
 /** Streams bars from a Parquet file through DuckDB, in time order, chunk by chunk. */
-export async function* readParquetBars(file: string, symbolOption: string | undefined): AsyncGenerator<Bar> {
+async function* readParquetBars(file: string, symbolOption: string | undefined): AsyncGenerator<Bar> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {

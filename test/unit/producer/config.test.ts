@@ -23,7 +23,7 @@ describe('loadProducerConfig', () => {
     expect(c.source).toBe('synthetic');
     expect(c.symbols).toEqual(['AAPL', 'MSFT', 'GOOG']);
     expect(c.yahoo.pollIntervalMs).toBe(30_000);
-    expect(c.writer).toEqual({ maxRecordsPerBatch: 500, maxBytesPerBatch: 5 * 1024 * 1024, maxInFlight: 4, maxRetries: 10, lingerMs: 100 });
+    expect(c.writer).toEqual({ maxRecordsPerBatch: 500, maxBytesPerBatch: 5 * 1024 * 1024, maxInFlight: 4, maxRetries: 10 });
     expect(c.scaleOut).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.writer)).toBe(true);
