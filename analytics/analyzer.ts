@@ -23,7 +23,7 @@ import type { CrossSide } from './crossover';
 import { crossSide } from './crossover';
 import { sharedSlab } from './storage';
 
-export const SNAPSHOT_VERSION = 1 as const;
+const SNAPSHOT_VERSION = 1 as const;
 
 /** Everything the next tick's result depends on, as plain JSON. */
 export interface SymbolState {
