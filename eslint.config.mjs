@@ -1,9 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
+import boundaries from 'eslint-plugin-boundaries';
+import { layersConfig } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'cdk.out/**', 'data/**', '.kcl/**', '.venv/**', 'coverage/**', '*.js', '*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'cdk.out/**', 'data/**', '.kcl/**', '.venv/**', 'coverage/**', '*.js', '*.mjs', 'scripts/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -18,6 +20,8 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Imports run one way (eslint.layers.js says which folder may import which).
+  layersConfig(boundaries),
   {
     files: ['test/**/*.ts'],
     ...jest.configs['flat/recommended'],

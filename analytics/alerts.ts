@@ -1,7 +1,6 @@
 import { murmur3x86128Hex } from './murmur3';
 
-export const ALERT_TYPES = ['BUY', 'SELL', 'ANOMALY', 'VOLUME_SPIKE'] as const;
-export type AlertType = (typeof ALERT_TYPES)[number];
+export type AlertType = 'BUY' | 'SELL' | 'ANOMALY' | 'VOLUME_SPIKE';
 
 export interface Alert {
   /** alertId(symbol, type, ts): a replay yields the same id, so a conditional write drops it. */

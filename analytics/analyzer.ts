@@ -18,7 +18,7 @@ import type { CrossSide } from './crossover';
 import { crossSide } from './crossover';
 import { sharedSlab } from './storage';
 
-export { SNAPSHOT_VERSION, type SymbolSnapshot, type SymbolState } from './state-codec';
+export type { SymbolSnapshot, SymbolState } from './state-codec';
 
 export type AnalyzeResult =
   | { readonly kind: 'applied'; readonly row: EnrichedTick; readonly alerts: readonly Alert[] }

@@ -3,7 +3,7 @@
  * restored must fail loudly: silently starting from empty state would emit
  * wrong SMAs and repeat alerts, which is worse than a stalled symbol.
  */
-export class AnalyticsError extends Error {
+class AnalyticsError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;

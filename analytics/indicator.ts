@@ -8,8 +8,8 @@
  * their compensation terms), so `fromState(getState())` continues
  * bit-identically. Every indicator class also has a static
  * `fromState(state: unknown)` that validates and throws
- * `CorruptSnapshotError`; TypeScript cannot put statics in an interface, so
- * `IndicatorClass` spells that half of the contract.
+ * `CorruptSnapshotError` (TypeScript cannot put statics in an interface; the
+ * snapshot tests hold every class to it).
  */
 export interface IndicatorBase<TResult, TState> {
   /** Inputs needed before the result is non-null. */
@@ -23,10 +23,6 @@ export interface IndicatorBase<TResult, TState> {
 /** Indicators over a single numeric series. */
 export interface Indicator<TResult, TState> extends IndicatorBase<TResult, TState> {
   update(x: number): TResult | null;
-}
-
-export interface IndicatorClass<TInstance> {
-  fromState(state: unknown): TInstance;
 }
 
 export function assertPeriod(period: number, name: string): void {

@@ -27,7 +27,7 @@ import { readFiniteArray, readObject, readString } from './snapshot';
 import type { VolumeRatioState } from './volume';
 import { sessionOfV1Day, type VwapState } from './vwap';
 
-export const SNAPSHOT_VERSION = 2 as const;
+const SNAPSHOT_VERSION = 2 as const;
 
 /** Everything the next tick's result depends on, as plain data (what getState packs). */
 export interface SymbolState {

@@ -30,7 +30,7 @@ import {
   uniqueById,
   type PutRecordsFn,
 } from '../consumer/dead-letters';
-import { describeError } from '../consumer/errors';
+import { describeError } from '../shared/describe-error';
 import type { DeadLetter } from '../consumer/ports';
 import { DEAD_LETTERS_FILE } from '../consumer/sinks/local-files';
 

@@ -13,7 +13,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_KINDS, formatList, formatShow, inert, isDeadLetterKind, redriveLetters, selectLetters, type LetterFilter, type ListFormat, type ShowFormat } from '../consumer/dead-letters';
-import { describeError } from '../consumer/errors';
+import { describeError } from '../shared/describe-error';
 import type { DeadLetter } from '../consumer/ports';
 import { clientOptions, kinesisClient } from '../shared/aws';
 import { ConfigError, EXIT_CONFIG, EXIT_USAGE, httpUrl, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';

@@ -1,5 +1,6 @@
 /**
- * Query the tick lake with the named queries of shared/queries.ts or any SQL.
+ * Query the tick lake with the named queries of shared/queries.ts or any SQL:
+ * a thin CLI over the lake module (lake/), which holds both engines.
  *
  *   npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>]
  *
@@ -12,204 +13,17 @@
  * to stderr as one plain line and the exit code is 1 (2 for bad usage).
  */
 import path from 'node:path';
-import type { AthenaClient, ColumnInfo } from '@aws-sdk/client-athena';
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { DuckDBTimestampTZValue, DuckDBTimestampValue } from '@duckdb/node-api';
-import { QueryError, describeError } from '../consumer/errors';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import { queryAthena, type AthenaQueryOptions } from '../lake/athena';
+import { queryLocalLake } from '../lake/duckdb';
+import { QueryError, resolveSql, type DateRange, type QueryResult, type Cell } from '../lake/query';
+import { describeError } from '../shared/describe-error';
 import { ENV } from '../shared/env-names';
-import { sleep } from '../shared/runtime/sleep';
 import { ConfigError, EXIT_CONFIG, httpUrl, oneOf, optional, readSettings, text as textSetting, withDefault, type Env, type Setting } from '../shared/runtime/config';
-import { closeDuckdb, duckdb } from '../shared/parquet';
-import { NAMED_QUERIES, NAMED_QUERY_NAMES, isNamedQuery, renderQuery } from '../shared/queries';
+import { closeDuckdb } from '../shared/parquet';
+import { NAMED_QUERIES, NAMED_QUERY_NAMES } from '../shared/queries';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
-/** Cell values: numbers, strings (timestamps as ISO-8601 UTC), booleans, null. */
-export type Cell = string | number | boolean | null;
-
-export interface QueryResult {
-  columns: string[];
-  rows: Cell[][];
-}
-
-/** The local lake's view name; also what raw SQL refers to. */
-export const LOCAL_TABLE = 'ticks';
-
-/** Named query → its SQL; anything else is taken as SQL. */
-export function resolveSql(nameOrSql: string): string {
-  return isNamedQuery(nameOrSql) ? NAMED_QUERIES[nameOrSql].sql : nameOrSql;
-}
-
-function isoFromMicros(micros: bigint): string {
-  return new Date(Number(micros / 1000n)).toISOString();
-}
-
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** Inclusive UTC date bounds on the `dt` partition, YYYY-MM-DD. */
-export interface DateRange {
-  from?: string;
-  to?: string;
-}
-
-/**
- * ` WHERE dt …` for a range, '' without one. On Athena this is what keeps a
- * query from scanning the whole lake (partition projection prunes on it);
- * DuckDB prunes the hive directories the same way.
- */
-export function dtFilter(range: DateRange | undefined): string {
-  const parts: string[] = [];
-  if (range?.from !== undefined) parts.push(`dt >= ${sqlString(range.from)}`);
-  if (range?.to !== undefined) parts.push(`dt <= ${sqlString(range.to)}`);
-  return parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`;
-}
-
-/** `dt` stays VARCHAR as in Glue (DuckDB would otherwise infer a DATE). */
-export function lakeViewSql(lakeDir: string, range?: DateRange): string {
-  const glob = path.join(lakeDir, 'ticks', '**', '*.parquet');
-  return `CREATE OR REPLACE TEMP VIEW ${LOCAL_TABLE} AS SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {'dt': VARCHAR})${dtFilter(range)}`;
-}
-
-/** Run SQL against the local lake with DuckDB. */
-export async function queryLocalLake(lakeDir: string, sql: string, range?: DateRange): Promise<QueryResult> {
-  const conn: DuckDBConnection = await (await duckdb()).connect();
-  try {
-    try {
-      await conn.run(lakeViewSql(lakeDir, range));
-    } catch (err) {
-      throw new QueryError(`no lake at ${lakeDir} (expected ${path.join(lakeDir, 'ticks', 'dt=YYYY-MM-DD', '*.parquet')}): ${describeError(err)}`, { cause: err });
-    }
-    let reader;
-    try {
-      reader = await conn.runAndReadAll(renderQuery(sql, LOCAL_TABLE));
-    } catch (err) {
-      throw new QueryError(`query failed: ${describeError(err)}`, { cause: err });
-    }
-    const rows = reader.getRows().map((row) =>
-      row.map((v): Cell => {
-        if (v === null) return null;
-        if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-        if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-        if (v instanceof DuckDBTimestampValue || v instanceof DuckDBTimestampTZValue) return isoFromMicros(v.micros);
-        return String(v);
-      }),
-    );
-    return { columns: reader.columnNames(), rows };
-  } finally {
-    conn.closeSync();
-  }
-}
-
-export interface AthenaQueryOptions {
-  database: string;
-  workgroup: string;
-  /** s3://bucket/prefix/ for result files. */
-  outputLocation: string;
-  /** Default 500 ms, growing to 5 s. */
-  pollMs?: number;
-  /** Default 10 minutes. */
-  timeoutMs?: number;
-  /** Read the table through SELECT DISTINCT (default true): see athenaTable. */
-  dedup?: boolean;
-  range?: DateRange;
-}
-
-/** Athena returns every value as a string; its column types say what it was. */
-function athenaCell(v: string | undefined, info: ColumnInfo | undefined): Cell {
-  if (v === undefined) return null;
-  switch (info?.Type?.toLowerCase()) {
-    case 'tinyint':
-    case 'smallint':
-    case 'integer':
-    case 'bigint':
-    case 'double':
-    case 'float':
-    case 'real':
-    case 'decimal': {
-      const n = Number(v);
-      return Number.isFinite(n) && (Number.isSafeInteger(n) || !/^-?\d+$/.test(v)) ? n : v;
-    }
-    case 'boolean':
-      return v === 'true';
-    case 'timestamp':
-      // "2024-01-02 03:04:05.000" (UTC) -> ISO-8601, as the DuckDB path prints.
-      return /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(v) ? new Date(`${v.replace(' ', 'T')}Z`).toISOString() : v;
-    default:
-      return v;
-  }
-}
-
-/**
- * What `{{table}}` becomes on Athena. Firehose is at-least-once, so after a
- * replay the S3 lake can hold a row twice; rows are a pure function of the
- * tick, so the copies are identical and DISTINCT removes them exactly (the
- * local lake sink never writes them: see consumer/sinks/lake-sink.ts). Trino
- * pushes filters on these columns (dt included) below the DISTINCT, so
- * partition pruning still applies.
- */
-export function athenaTable(database: string, dedup = true, range?: DateRange): string {
-  const table = `"${database.replace(/"/g, '""')}"."ticks"`;
-  const where = dtFilter(range);
-  if (dedup) return `(SELECT DISTINCT * FROM ${table}${where}) ticks`;
-  return where === '' ? table : `(SELECT * FROM ${table}${where}) ticks`;
-}
-
-/** Run SQL on Athena: start, poll until done, page through the results. */
-export async function queryAthena(client: AthenaClient, opts: AthenaQueryOptions, sql: string): Promise<QueryResult> {
-  const table = athenaTable(opts.database, opts.dedup ?? true, opts.range);
-  let id: string | undefined;
-  try {
-    const started = await client.send(
-      new StartQueryExecutionCommand({
-        QueryString: renderQuery(sql, table),
-        WorkGroup: opts.workgroup,
-        QueryExecutionContext: { Database: opts.database },
-        ResultConfiguration: { OutputLocation: opts.outputLocation },
-      }),
-    );
-    id = started.QueryExecutionId;
-  } catch (err) {
-    throw new QueryError(`Athena StartQueryExecution failed: ${describeError(err)}`, { cause: err });
-  }
-  if (!id) throw new QueryError('Athena returned no QueryExecutionId');
-  const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
-  let delay = opts.pollMs ?? 500;
-  for (;;) {
-    const exec = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-    const status = exec.QueryExecution?.Status;
-    if (status?.State === 'SUCCEEDED') break;
-    if (status?.State === 'FAILED' || status?.State === 'CANCELLED') {
-      throw new QueryError(`Athena query ${id} ${status.State}: ${status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? 'no reason given'}`);
-    }
-    if (Date.now() > deadline) throw new QueryError(`Athena query ${id} still ${status?.State ?? 'unknown'} after the timeout`);
-    await sleep(delay);
-    delay = Math.min(5000, Math.round(delay * 1.5));
-  }
-  let columns: string[] = [];
-  let info: ColumnInfo[] = [];
-  const rows: Cell[][] = [];
-  let token: string | undefined;
-  let first = true;
-  do {
-    const page = await client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 }));
-    if (first) {
-      info = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
-      columns = info.map((c) => c.Name ?? c.Label ?? '');
-    }
-    const data = page.ResultSet?.Rows ?? [];
-    data.forEach((r, i) => {
-      const values = (r.Data ?? []).map((d) => d.VarCharValue);
-      // For SELECT, the first row of the first page repeats the column names.
-      if (first && i === 0 && values.length === columns.length && values.every((v, j) => v === columns[j])) return;
-      rows.push(values.map((v, j) => athenaCell(v, info[j])));
-    });
-    first = false;
-    token = page.NextToken;
-  } while (token);
-  return { columns, rows };
-}
 
 /* ---------------------------------------------------------------- output */
 

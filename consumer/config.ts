@@ -40,7 +40,7 @@ export interface ConsumerConfig {
 }
 
 /** Every consumer setting, by environment variable (infra/stack.ts sets them on the task). */
-export const CONSUMER_SETTINGS = {
+const CONSUMER_SETTINGS = {
   mode: { env: ENV.mode, schema: withDefault(oneOf(['local', 'aws', 'null']), 'aws') },
   region: { env: ENV.region, schema: withDefault(text(), 'us-east-1') },
   logLevel: { env: ENV.logLevel, schema: withDefault(oneOf(['error', 'warn', 'info', 'debug']), 'info') },
@@ -62,14 +62,14 @@ export const CONSUMER_SETTINGS = {
 } as const satisfies Record<string, Setting<unknown>>;
 
 /** Read only in local mode. */
-export const CONSUMER_LOCAL_SETTINGS = {
+const CONSUMER_LOCAL_SETTINGS = {
   dataDir: { env: ENV.dataDir, schema: withDefault(text(), 'data') },
   statusPort: { env: ENV.statusPort, schema: optional(int(1, 65535)) },
   lakeFlushMs: { env: ENV.lakeFlushMs, schema: withDefault(int(0, Number.MAX_SAFE_INTEGER), 5000) },
 } as const satisfies Record<string, Setting<unknown>>;
 
 /** Required in AWS mode, read only there. */
-export const CONSUMER_AWS_SETTINGS = {
+const CONSUMER_AWS_SETTINGS = {
   alertTopicArn: { env: ENV.alertTopicArn, schema: text() },
   deadLetterQueueUrl: { env: ENV.deadLetterQueueUrl, schema: text() },
   deadLetterBucket: { env: ENV.deadLetterBucket, schema: text() },

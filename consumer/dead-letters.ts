@@ -15,11 +15,13 @@ import { z } from 'zod';
 import { encodeRowRedrive, type EnrichedTick } from '../shared/enriched';
 import { backoffDelay, type BackoffPolicy } from '../shared/runtime/retry';
 import { sleep as realSleep } from '../shared/runtime/sleep';
+import { DEAD_LETTER_OBJECT_PREFIX } from '../shared/lake-layout';
 import type { DeadLetter, DeadLetterKind } from './ports';
 
 export const DEAD_LETTER_KINDS = ['record', 'tick', 'row', 'crash'] as const satisfies readonly DeadLetterKind[];
 // Compile-time proof that the list names every kind of the port.
 type _MissingKind = Exclude<DeadLetterKind, (typeof DEAD_LETTER_KINDS)[number]>;
+/** @public: exported only because tsc's noUnusedLocals would refuse an unread local; knip skips @public. */
 export const _kindsComplete: [_MissingKind] extends [never] ? true : never = true;
 
 export function isDeadLetterKind(s: string): s is DeadLetterKind {
@@ -49,7 +51,7 @@ const common = {
   at: z.string(),
 };
 
-export const DeadLetterSchema = z.object({ ...common, data_base64: z.base64(), row: rowSchema.optional() });
+const DeadLetterSchema = z.object({ ...common, data_base64: z.base64(), row: rowSchema.optional() });
 
 /**
  * The SQS body of a letter too large for a message: the letter without its
@@ -61,12 +63,14 @@ export interface DeadLetterPointer extends Omit<DeadLetter, 'data_base64' | 'row
   data_bytes: number;
 }
 
-export const DeadLetterPointerSchema = z.object({ ...common, payload_s3: z.string().regex(/^s3:\/\/[^/]+\/.+$/, 'expected s3://bucket/key'), data_bytes: z.number().int().nonnegative() });
+const DeadLetterPointerSchema = z.object({ ...common, payload_s3: z.string().regex(/^s3:\/\/[^/]+\/.+$/, 'expected s3://bucket/key'), data_bytes: z.number().int().nonnegative() });
 
 // Both directions, so the schemas and the port cannot drift apart.
 type Parsed = z.infer<typeof DeadLetterSchema>;
+/** @public: exported only because tsc's noUnusedLocals would refuse an unread local; knip skips @public. */
 export const _schemaMatchesPort: [Parsed extends DeadLetter ? true : false, DeadLetter extends Parsed ? true : false] = [true, true];
 type ParsedPointer = z.infer<typeof DeadLetterPointerSchema>;
+/** @public: exported only because tsc's noUnusedLocals would refuse an unread local; knip skips @public. */
 export const _pointerSchemaMatches: [ParsedPointer extends DeadLetterPointer ? true : false, DeadLetterPointer extends ParsedPointer ? true : false] = [true, true];
 
 function firstIssue(err: z.ZodError): string {
@@ -77,7 +81,7 @@ function firstIssue(err: z.ZodError): string {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-export function parseDeadLetter(value: unknown): ParseResult<DeadLetter> {
+function parseDeadLetter(value: unknown): ParseResult<DeadLetter> {
   const r = DeadLetterSchema.safeParse(value);
   return r.success ? { ok: true, value: r.data } : { ok: false, reason: `not a dead letter: ${firstIssue(r.error)}` };
 }
@@ -148,8 +152,6 @@ export function redrivenLine(id: string, at: Date): string {
  * allow more today; 256 KiB works on every queue.
  */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
-/** Where oversized letters go in the lake bucket; the consumer may write nothing else there. */
-export const DEAD_LETTER_OBJECT_PREFIX = 'dead-letters/';
 /** Attribute values are for triage in the console; the body holds the whole reason. */
 const ATTRIBUTE_REASON_CHARS = 256;
 /** A pointer that is still too large (a pathological reason or stack) keeps this much reason and no stack: the object has both whole. */
@@ -196,13 +198,13 @@ export function deadLetterObjectKey(letter: Pick<DeadLetter, 'id' | 'at'>): stri
   return `${DEAD_LETTER_OBJECT_PREFIX}dt=${dt}/${urlSafeId(letter.id)}.json`;
 }
 
-export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
+function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
   return m ? { bucket: m[1] ?? '', key: m[2] ?? '' } : undefined;
 }
 
 /** Decoded size of a base64 string, without decoding it. */
-export function base64ByteLength(b64: string): number {
+function base64ByteLength(b64: string): number {
   const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
   return Math.floor((b64.length * 3) / 4) - pad;
 }
@@ -528,9 +530,9 @@ export function formatShow(letter: DeadLetter, opts: ShowOptions): string {
 /* ---------------------------------------------------------------- redrive */
 
 /** Kinesis: a record's data plus its partition key may be 1 MiB; a PutRecords call 500 records and 5 MiB. */
-export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
-export const KINESIS_MAX_CALL_RECORDS = 500;
-export const KINESIS_MAX_CALL_BYTES = 5 * 1024 * 1024;
+const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
+const KINESIS_MAX_CALL_RECORDS = 500;
+const KINESIS_MAX_CALL_BYTES = 5 * 1024 * 1024;
 
 export interface RedriveRecord {
   partitionKey: string;

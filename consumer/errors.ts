@@ -7,10 +7,12 @@
  * error here: it means "already applied" and each adapter turns it into a
  * normal result ('duplicate', a stale snapshot, a latest item left alone).
  */
+import { describeErrorChain } from '../shared/describe-error';
+
 /** sysexits.h EX_CONFIG: the exit code of every configuration stop. */
 export const EXIT_CONFIG = 78;
 
-export class ConsumerError extends Error {
+class ConsumerError extends Error {
   /** The adapter knows this can never be written as it is (shared/error-class.ts: `item`). */
   readonly permanent: boolean;
   constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
@@ -68,26 +70,14 @@ export class AlertPublishError extends ConsumerError {}
 /** A dead letter could not be stored. */
 export class DeadLetterError extends ConsumerError {}
 
-/** A lake query failed (DuckDB or Athena). */
-export class QueryError extends ConsumerError {}
-
 /** True for DynamoDB's "the condition did not hold", under SDK v3's error shape. */
 export function isConditionalCheckFailed(err: unknown): boolean {
   return errorName(err) === 'ConditionalCheckFailedException';
 }
 
-export function errorName(err: unknown): string | undefined {
+function errorName(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'name' in err && typeof err.name === 'string') return err.name;
   return undefined;
-}
-
-/** A short, secret-free description of an error for log lines and error messages. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    return `${err.name}${status ? ` (HTTP ${status})` : ''}: ${err.message.slice(0, 300)}`;
-  }
-  return String(err).slice(0, 300);
 }
 
 /**
@@ -105,18 +95,4 @@ export class ConfigurationStopError extends ConsumerError {
   ) {
     super(`configuration error during ${what}: ${describeErrorChain(cause)} — ${hint}`, { cause });
   }
-}
-
-/**
- * describeError, plus the innermost cause when the outer message does not
- * already carry it: a dead letter's reason and a stop line must name what
- * the service said (ValidationException: Number overflow…), not only our
- * wrapper around it.
- */
-export function describeErrorChain(err: unknown): string {
-  const outer = describeError(err);
-  let inner: unknown = err;
-  for (let i = 0; i < 8 && inner instanceof Error && inner.cause !== undefined; i++) inner = inner.cause;
-  if (inner === err || !(inner instanceof Error)) return outer;
-  return outer.includes(inner.message.slice(0, 60)) ? outer : `${outer} (${describeError(inner)})`;
 }

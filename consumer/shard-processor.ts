@@ -6,7 +6,8 @@ import type { Logger } from '../shared/logger';
 import { backoffDelay, type BackoffPolicy } from '../shared/runtime/retry';
 import { sleep } from '../shared/runtime/sleep';
 import type { Tick } from '../shared/tick';
-import { ConfigurationStopError, describeError, describeErrorChain } from './errors';
+import { ConfigurationStopError } from './errors';
+import { describeError, describeErrorChain } from '../shared/describe-error';
 import type { AlertPublisher, DeadLetter, DeadLetterKind, DeadLetterQueue, RestartLedger, StateSnapshot, StateStore, TickSink } from './ports';
 import { decodeStreamRecord, type DecodeResult } from './records';
 

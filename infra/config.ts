@@ -8,8 +8,8 @@ import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, symbolList
  * stack. Nothing here looks anything up in an AWS account, so synth works
  * offline with no credentials.
  */
-export type StreamMode = 'provisioned' | 'on-demand';
-export type TickSourceName = 'yahoo' | 'synthetic' | 'replay';
+type StreamMode = 'provisioned' | 'on-demand';
+type TickSourceName = 'yahoo' | 'synthetic' | 'replay';
 
 export interface InfraConfig {
   /** KCL application name: the KCL lease table (and, with KCL 3.x, two more tables) is named after it. */
@@ -34,7 +34,7 @@ export interface InfraConfig {
 }
 
 /** The values CloudWatch Logs accepts for retentionInDays. */
-export const VALID_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const VALID_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 export const DEFAULTS = {
   appName: 'tickstream',
@@ -54,7 +54,7 @@ export const DEFAULTS = {
 export type ContextReader = (key: string) => unknown;
 
 /** Every deployment setting, by CDK context key; a bad one is a ConfigError naming `context "<key>"`. */
-export const INFRA_SETTINGS = {
+const INFRA_SETTINGS = {
   // The lease table name must be a DynamoDB table name, and the Glue database
   // and Athena workgroup derive from it, so keep to the strictest alphabet.
   appName: { context: 'appName', schema: withDefault(text(/^[a-z][a-z0-9-]{2,62}$/, 'lower-case letters, digits and dashes, 3-63 characters, starting with a letter'), DEFAULTS.appName) },

@@ -2,9 +2,11 @@
  * What the KCL MultiLangDaemon needs from AWS, in one place, so the KCL 2.x vs
  * 3.x decision is one constant here (it must match consumer/kcl/pom.xml).
  *
- * The KCL creates its own metadata tables on first start (the lease table is
- * named after the application name), so they are not CloudFormation
- * resources: the consumer role gets exactly the table ARNs it will create.
+ * The KCL's metadata tables are named after the application name. The stack
+ * declares them itself (infra/stack.ts, kclTableDefs in shared/tables.ts), so
+ * they are CloudFormation resources with the data key and PITR like every
+ * other store (the KCL finds them and skips creating its own); the consumer
+ * role gets exactly those table ARNs.
  */
 export type KclMajor = 2 | 3;
 

@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadInfraConfig } from './config';
 import { TickstreamStack } from './stack';
 
-export const STACK_NAME = 'Tickstream';
+const STACK_NAME = 'Tickstream';
 
 export interface BuiltApp {
   readonly app: App;

@@ -46,7 +46,7 @@ export interface TickstreamStackProps extends StackProps {
 }
 
 /** The repository root: where package.json is, whether run from infra/ (tsx) or dist/infra/ (tsc). */
-export function repoRoot(from: string = __dirname): string {
+function repoRoot(from: string = __dirname): string {
   let dir = from;
   for (;;) {
     if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'Dockerfile.consumer'))) return dir;

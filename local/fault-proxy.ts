@@ -50,7 +50,7 @@ export interface ProxiedRequest {
   readonly body: string;
 }
 
-export interface InjectionRule {
+interface InjectionRule {
   match: (req: ProxiedRequest) => boolean;
   status: number;
   /** Sent as is if a string, JSON-serialised otherwise. */
@@ -61,7 +61,7 @@ export interface InjectionRule {
   times?: number;
 }
 
-export interface Injection {
+interface Injection {
   /** Requests this rule has answered. */
   readonly hits: number;
   remove(): void;

@@ -56,10 +56,10 @@ export function motoClientConfig(endpoint: string): {
   return { endpoint, region: MOTO_REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 }
 
-export const MOTO_REGION = 'us-east-1';
+const MOTO_REGION = 'us-east-1';
 
 /** Run scripts/setup-python.sh: creates .venv with moto on a fresh clone. */
-export async function ensureMotoInstalled(): Promise<string> {
+async function ensureMotoInstalled(): Promise<string> {
   const root = ROOT;
   try {
     await execFileAsync('bash', [path.join(root, 'scripts', 'setup-python.sh')], { cwd: root, maxBuffer: 16 * 1024 * 1024 });

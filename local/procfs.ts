@@ -29,7 +29,7 @@ export function clkTck(): number {
 
 let bootMsCache: number | undefined;
 /** When the machine booted, epoch ms (/proc/stat btime). */
-export function bootMs(): number {
+function bootMs(): number {
   if (bootMsCache === undefined) {
     const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
     bootMsCache = m ? Number(m[1]) * 1000 : 0;

@@ -7,7 +7,7 @@
 
 /** Whose process: ours (judged) or an emulator's (reported only). */
 export type ProcKind = 'orchestrator' | 'jvm' | 'processor' | 'kinesis-local' | 'dynalite';
-export const OUR_KINDS: readonly ProcKind[] = ['orchestrator', 'jvm', 'processor'];
+const OUR_KINDS: readonly ProcKind[] = ['orchestrator', 'jvm', 'processor'];
 export const ALL_KINDS: readonly ProcKind[] = [...OUR_KINDS, 'kinesis-local', 'dynalite'];
 
 /** One reading of one process (from /proc/<pid>/stat and status). */
@@ -144,7 +144,7 @@ export interface Minute {
   jvm_heap?: { name: string; pid: number; heap_used_mb: number; heap_committed_mb: number; metaspace_used_mb: number | null }[];
 }
 
-export type SeriesUnit = 'MB' | 'ms' | 'ticks';
+type SeriesUnit = 'MB' | 'ms' | 'ticks';
 
 export interface Series {
   kind: ProcKind | 'latency' | 'lag' | 'jvm-heap' | 'producer';
@@ -156,7 +156,7 @@ export interface Series {
 /** orchestrator, kinesis-local, dynalite (one each); jvm worker-1 pid 7,
  *  processor worker-1/shardId-000000000003 pid 9 (a restart or a lease move
  *  makes a new process, so a new series). */
-export function processKey(p: { kind: ProcKind; name: string; pid: number }): string {
+function processKey(p: { kind: ProcKind; name: string; pid: number }): string {
   return p.kind === 'jvm' || p.kind === 'processor' ? `${p.kind} ${p.name} pid ${p.pid}` : p.name;
 }
 

@@ -79,8 +79,8 @@ export interface ProducerConfig {
 
 export type { Env };
 
-export const KINESIS_MAX_RECORDS_PER_BATCH = 500;
-export const KINESIS_MAX_BYTES_PER_BATCH = 5 * 1024 * 1024;
+const KINESIS_MAX_RECORDS_PER_BATCH = 500;
+const KINESIS_MAX_BYTES_PER_BATCH = 5 * 1024 * 1024;
 
 /** `max` or a positive number, optionally suffixed with x: 1, 60x, max. */
 const speed = z
@@ -101,7 +101,7 @@ const speed = z
  * pass; it wins over the variable), its schema and default. The README's
  * flag table is this table.
  */
-export const PRODUCER_SETTINGS = {
+const PRODUCER_SETTINGS = {
   source: { env: ENV.source, flag: 'source', schema: withDefault(oneOf(TICK_SOURCES), 'synthetic') },
   symbols: { env: ENV.symbols, flag: 'symbols', schema: optional(symbolList()) },
   symbolsFile: { env: ENV.symbolsFile, flag: 'symbols-file', schema: optional(text(undefined, 'a readable symbols file')) },

@@ -24,8 +24,6 @@ export interface KinesisWriterOptions {
   maxBuffered?: number;
   backoff?: BackoffPolicy;
   logger?: Logger;
-  /** @deprecated kept for the skeleton's callers; use `clock`. */
-  sleep?: (ms: number) => Promise<void>;
   clock?: Clock;
   random?: () => number;
   metrics?: ProducerMetrics;
@@ -41,7 +39,7 @@ export interface WriterStats {
   failedRecords: number;
 }
 
-export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
+const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
 
 /** A bad input file can refuse a million ticks: the count says the rest. */
 export const REFUSALS_LOGGED_PER_REASON = 5;
@@ -112,8 +110,7 @@ export class KinesisWriter {
     this.maxTicksPerRecord = Math.max(1, Math.min(MAX_TICKS_PER_RECORD, o.maxTicksPerRecord ?? 500));
     this.maxBuffered = Math.max(this.maxRecords, o.maxBuffered ?? this.maxRecords * 10);
     this.backoff = o.backoff ?? { baseMs: 50, maxMs: 5_000 };
-    const sleep = o.sleep;
-    this.clock = o.clock ?? (sleep === undefined ? systemClock : { now: () => Date.now(), sleep: (ms) => sleep(ms) });
+    this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.log = o.logger?.child({ component: 'kinesis-writer' });
     this.metrics = o.metrics ?? new ProducerMetrics();

@@ -82,7 +82,7 @@ const REQUIRED = ['timestamp', 'open', 'close', 'volume'] as const;
 const PRICES = ['open', 'high', 'low', 'close'] as const;
 type Column = (typeof REQUIRED)[number] | 'high' | 'low' | 'symbol';
 const COLUMNS: readonly Column[] = [...REQUIRED, 'high', 'low', 'symbol'];
-export const BAR_COLUMNS_HINT = 'timestamp,open,high,low,close,volume';
+const BAR_COLUMNS_HINT = 'timestamp,open,high,low,close,volume';
 
 const EPOCH_RE = /^\d+(?:\.\d+)?$/;
 // date, then optionally [ T]HH:MM[:SS[.fraction]], then optionally Z or ±HH[:]MM
@@ -92,7 +92,7 @@ const NUM_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const EPOCH_MS_FROM = 1e10;
 
 /** An epoch number, in seconds or milliseconds, to epoch ms. */
-export function epochToMs(n: number): number {
+function epochToMs(n: number): number {
   return n < EPOCH_MS_FROM ? Math.round(n * 1000) : Math.round(n);
 }
 

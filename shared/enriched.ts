@@ -85,11 +85,12 @@ export interface EnrichedTick {
 // Compile-time proof that the interface and the column list name the same fields.
 type ColumnName = (typeof ENRICHED_COLUMNS)[number]['name'];
 type _SameKeys = [Exclude<ColumnName | 'dt', keyof EnrichedTick>, Exclude<keyof EnrichedTick, ColumnName | 'dt'>];
+/** @public: exported only because tsc's noUnusedLocals would refuse an unread local; knip skips @public. */
 export const _columnsMatchInterface: _SameKeys extends [never, never] ? true : never = true;
 
 /** DynamoDB's number range: magnitudes from 1e-130 to below 1e126 (38 digits). */
-export const STORABLE_MIN_MAGNITUDE = 1e-130;
-export const STORABLE_MAX_MAGNITUDE = 1e125;
+const STORABLE_MIN_MAGNITUDE = 1e-130;
+const STORABLE_MAX_MAGNITUDE = 1e125;
 
 /**
  * A computed column as every sink can hold it: the value, or null when it is

@@ -56,7 +56,6 @@ export const ENV = {
   producerBatchBytes: 'TICKSTREAM_PRODUCER_BATCH_BYTES',
   producerMaxInFlight: 'TICKSTREAM_PRODUCER_MAX_IN_FLIGHT',
   producerMaxRetries: 'TICKSTREAM_PRODUCER_MAX_RETRIES',
-  producerLingerMs: 'TICKSTREAM_PRODUCER_LINGER_MS',
   /** producer scale-out: symbol groups leased through producerLeaseTable */
   producerGroups: 'TICKSTREAM_PRODUCER_GROUPS',
   producerLeaseMs: 'TICKSTREAM_PRODUCER_LEASE_MS',
@@ -77,5 +76,3 @@ export const ENV = {
   /** 'aws' in ECS; 'local' with emulators and the local lake. */
   mode: 'TICKSTREAM_MODE',
 } as const;
-
-export type EnvName = (typeof ENV)[keyof typeof ENV];

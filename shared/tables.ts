@@ -50,7 +50,7 @@ export interface KclTableDef {
   gsi?: { name: string; partitionKey: string; sortKey: string };
 }
 
-export const KCL_LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
+const KCL_LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
 
 export function kclTableDefs(applicationName: string): KclTableDef[] {
   return [

@@ -83,7 +83,7 @@ export type Tick = z.infer<typeof TickSchema>;
 
 /** Kinesis allows 1 MiB per record; a tick is ~200 bytes, so anything near
  *  this is not a tick and is rejected before JSON.parse spends time on it. */
-export const MAX_TICK_BYTES = 16 * 1024;
+const MAX_TICK_BYTES = 16 * 1024;
 
 export type DecodeResult = { ok: true; tick: Tick } | { ok: false; reason: string };
 

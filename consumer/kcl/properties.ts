@@ -71,7 +71,7 @@ export const DISPATCH_POLL_KEY = 'tickstreamShardConsumerDispatchPollIntervalMil
  * like KCL's javadoc, recommends at least 3: the heartbeat may be at most a
  * third of the lease. The launcher checks the same.
  */
-export function leaderLockProblem(l: LeaderLock): string | undefined {
+function leaderLockProblem(l: LeaderLock): string | undefined {
   if (!Number.isSafeInteger(l.leaseMs) || !Number.isSafeInteger(l.heartbeatMs) || l.leaseMs <= 0 || l.heartbeatMs <= 0) return 'both must be positive whole milliseconds';
   if (l.heartbeatMs * 3 > l.leaseMs) return `the heartbeat (${l.heartbeatMs} ms) must be at most a third of the lease (${l.leaseMs} ms)`;
   return undefined;
@@ -171,7 +171,7 @@ export function parseProperties(text: string): DaemonProperties {
 }
 
 /** The daemon's settings, by environment variable (infra/stack.ts sets them on the consumer task). */
-export const DAEMON_SETTINGS = {
+const DAEMON_SETTINGS = {
   streamName: { env: ENV.streamName, schema: text() },
   applicationName: { env: ENV.appName, schema: text() },
   region: { env: ENV.region, schema: text() },

@@ -5,7 +5,8 @@
 import type { AttributeValue, DynamoDBClient, KeysAndAttributes } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../shared/logger';
-import { CorruptStateError, StateStoreError, describeError, isConditionalCheckFailed } from '../errors';
+import { CorruptStateError, StateStoreError, isConditionalCheckFailed } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { RestartLedger, ShardStarts, StateSnapshot, StateStore } from '../ports';
 import type { RetryPolicy } from '../../shared/runtime/retry';
 import { mapLimit } from '../../shared/runtime/concurrency';
@@ -14,7 +15,7 @@ import { sleep } from '../../shared/runtime/sleep';
 import { DEFAULT_RETRY, chunk } from './util';
 
 /** BatchGetItem's hard limit. */
-export const BATCH_GET_MAX = 100;
+const BATCH_GET_MAX = 100;
 
 export interface DynamoStateStoreOptions {
   tableName: string;

@@ -10,7 +10,8 @@ import { BatchWriteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamo
 import type { EnrichedTick } from '../../shared/enriched';
 import { ENRICHED_COLUMNS } from '../../shared/enriched';
 import type { Logger } from '../../shared/logger';
-import { PartialWriteError, SinkWriteError, describeError, isConditionalCheckFailed } from '../errors';
+import { PartialWriteError, SinkWriteError, isConditionalCheckFailed } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { TickSink } from '../ports';
 import { toAttr, toDynamoAttributes } from './rows';
 import type { RetryPolicy } from '../../shared/runtime/retry';
@@ -20,7 +21,7 @@ import { sleep } from '../../shared/runtime/sleep';
 import { DEFAULT_RETRY, chunk } from './util';
 
 /** BatchWriteItem's hard limit. */
-export const BATCH_WRITE_MAX = 25;
+const BATCH_WRITE_MAX = 25;
 const DAY_S = 86_400;
 
 export interface DynamoTicksSinkOptions {
@@ -88,7 +89,7 @@ export class DynamoTicksSink implements TickSink {
  * Errors thrown by the call itself were already retried by the SDK's own
  * retry strategy (throttling, 5xx, network), so they are final here.
  */
-export async function batchWriteAll(
+async function batchWriteAll(
   client: DynamoDBClient,
   tableName: string,
   requests: WriteRequest[],

@@ -12,7 +12,8 @@ import type { FirehoseClient, _Record as FirehoseRecord } from '@aws-sdk/client-
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import type { EnrichedTick } from '../../shared/enriched';
 import type { Logger } from '../../shared/logger';
-import { PartialWriteError, SinkWriteError, describeError } from '../errors';
+import { PartialWriteError, SinkWriteError } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { TickSink } from '../ports';
 import { toJsonLine } from './rows';
 import type { RetryPolicy } from '../../shared/runtime/retry';
@@ -21,9 +22,9 @@ import { sleep } from '../../shared/runtime/sleep';
 import { DEFAULT_RETRY } from './util';
 
 /** PutRecordBatch limits. */
-export const FIREHOSE_MAX_RECORDS = 500;
+const FIREHOSE_MAX_RECORDS = 500;
 export const FIREHOSE_MAX_BYTES = 4 * 1024 * 1024;
-export const FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024;
+const FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024;
 
 export interface FirehoseTickSinkOptions {
   deliveryStreamName: string;

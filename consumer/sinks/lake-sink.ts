@@ -31,7 +31,8 @@ import path from 'node:path';
 import type { EnrichedTick } from '../../shared/enriched';
 import type { Logger } from '../../shared/logger';
 import { duckdb, writeEnrichedParquet } from '../../shared/parquet';
-import { SinkWriteError, describeError } from '../errors';
+import { SinkWriteError } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { TickSink } from '../ports';
 import { safeToken } from './util';
 

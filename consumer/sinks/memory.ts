@@ -166,6 +166,6 @@ export class MemoryRestartLedger implements RestartLedger {
 }
 
 /** What an unreachable service looks like to a sink: a transient error (shared/error-class.ts). */
-export function transientCause(): Error {
+function transientCause(): Error {
   return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 }

@@ -48,14 +48,3 @@ export function toDynamoAttributes(tick: EnrichedTick): Record<string, Attribute
   item[PARTITION_COLUMN.name] = { S: tick.dt };
   return item;
 }
-
-export function fromDynamoAttributes(item: Record<string, AttributeValue>): Record<string, unknown> {
-  const out: Row = {};
-  for (const [k, a] of Object.entries(item)) {
-    if (a.N !== undefined) out[k] = Number(a.N);
-    else if (a.S !== undefined) out[k] = a.S;
-    else if (a.BOOL !== undefined) out[k] = a.BOOL;
-    else if (a.NULL) out[k] = null;
-  }
-  return out;
-}

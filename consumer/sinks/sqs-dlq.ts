@@ -17,7 +17,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { planSqsMessage } from '../dead-letters';
-import { DeadLetterError, describeError } from '../errors';
+import { DeadLetterError } from '../errors';
+import { describeError } from '../../shared/describe-error';
 import type { DeadLetter, DeadLetterQueue } from '../ports';
 
 export interface SqsDeadLetterQueueOptions {

@@ -8,7 +8,7 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { DEAD_LETTER_OBJECT_PREFIX } from '../../consumer/dead-letters';
+import { DEAD_LETTER_OBJECT_PREFIX } from '../../shared/lake-layout';
 import { ENV } from '../../shared/env-names';
 import { KCL_KINESIS_ACTIONS, KCL_MAJOR, KCL_PUBLISHES_METRICS, kclTableActions, kclTableNames } from '../kcl';
 import { athenaOutput } from './catalog';

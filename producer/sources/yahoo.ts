@@ -21,7 +21,7 @@ import { ProducerMetrics } from '../metrics';
 import { toSymbolProvider, type SymbolProvider, type TickSource } from './source';
 
 /** Yahoo starts failing requests above about 100 symbols. */
-export const YAHOO_MAX_SYMBOLS_PER_REQUEST = 100;
+const YAHOO_MAX_SYMBOLS_PER_REQUEST = 100;
 
 export interface YahooSourceOptions {
   readonly symbols: readonly string[] | SymbolProvider;
@@ -97,7 +97,7 @@ function classifyUrl(url: URL): RequestKind {
 }
 
 /** The URL as it may be logged: no query string except `symbols` (shortened). */
-export function safeUrl(url: URL): string {
+function safeUrl(url: URL): string {
   const symbols = url.searchParams.get('symbols');
   const base = `${url.protocol}//${url.host}${url.pathname}`;
   if (symbols === null) return base;
@@ -484,7 +484,7 @@ function batchKey(batch: readonly string[]): string {
 }
 
 /** Run `fn` over `items` with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -27,7 +27,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { queryAthena } from '../../../cli/query';
+import { queryAthena } from '../../../lake/athena';
 import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynamodb-ticks';
 import { DynamoStateStore } from '../../../consumer/sinks/dynamodb-state';
 import { FirehoseTickSink } from '../../../consumer/sinks/firehose';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { queryLocalLake } from '../../../cli/query';
+import { queryLocalLake } from '../../../lake/duckdb';
 import { closeDuckdb } from '../../../shared/parquet';
 import { knownInput } from '../../unit/consumer/factories';
 

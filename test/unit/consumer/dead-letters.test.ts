@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import {
-  DEAD_LETTER_OBJECT_PREFIX,
   SQS_MAX_MESSAGE_BYTES,
   cutChars,
   deadLetterObjectKey,
@@ -29,6 +28,7 @@ import {
   type PutOutcome,
   type RedriveRecord,
 } from '../../../consumer/dead-letters';
+import { DEAD_LETTER_OBJECT_PREFIX } from '../../../shared/lake-layout';
 import type { DeadLetter } from '../../../consumer/ports';
 import { encodeRowRedrive } from '../../../shared/enriched';
 import { deadLetter, tick } from './factories';

@@ -56,7 +56,7 @@ export function deadLetter(overrides: Partial<DeadLetter> = {}): DeadLetter {
 }
 
 /** mulberry32 (the synthetic market's generator): tiny, seedable, good enough for test data. */
-export const prng = mulberry32;
+const prng = mulberry32;
 
 export interface KnownInputOptions {
   seed?: number;

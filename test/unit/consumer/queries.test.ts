@@ -1,4 +1,6 @@
-import { USAGE, UsageError, athenaTable, dtFilter, formatResult, parseArgs, resolveSql } from '../../../cli/query';
+import { USAGE, UsageError, formatResult, parseArgs } from '../../../cli/query';
+import { athenaTable } from '../../../lake/athena';
+import { dtFilter, resolveSql } from '../../../lake/query';
 import { NAMED_QUERIES, NAMED_QUERY_NAMES, isNamedQuery, renderQuery } from '../../../shared/queries';
 
 describe('NAMED_QUERIES', () => {

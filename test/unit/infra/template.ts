@@ -22,7 +22,7 @@ export interface Synth extends BuiltApp {
 }
 
 /** The context `cdk synth` gets from cdk.json (defaults and feature flags), so tests synthesize the same stack. */
-export function cdkJsonContext(): Record<string, unknown> {
+function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '../../../cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   return cdkJson.context;
 }
