@@ -122,7 +122,9 @@ async function stopJvmFirst(w: ManagedProcess, graceMs: number): Promise<void> {
 export function processorCommand(): string {
   const main = path.join(projectRoot(), 'dist', 'consumer', 'main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} not found: run \`npm run build\` first`);
-  return `${process.execPath} ${main}`;
+  // --expose-gc: the lake sink's DuckDB memory is freed only when V8 collects
+  // (shared/parquet.ts collectNativeGarbage says why)
+  return `${process.execPath} --expose-gc ${main}`;
 }
 
 /**

@@ -120,6 +120,23 @@ export async function writeEnrichedParquet(rows: readonly EnrichedTick[], finalP
       await conn.run(`DROP TABLE IF EXISTS ${table}`);
     } finally {
       conn.closeSync();
+      collectNativeGarbage();
     }
   }
+}
+
+/**
+ * The data chunks, appender and results of a write hold native DuckDB memory
+ * that is freed only when V8 collects their JS wrappers, and a record
+ * processor's JS heap grows too little for V8 to collect often: measured,
+ * 3,000 writes of 40 rows took a process from 89 to 181 MB RSS, which the
+ * 60-minute soak saw as every local record processor growing ~30 MB per 10
+ * minutes. The wrappers die young, so a minor collection (a scavenge) after
+ * each write is enough: the same 3,000 writes stay at 102-108 MB, and a write
+ * still takes ~7 ms (a full collection also kept it flat but cost ~18 ms).
+ * Only where the process allows it (the local record processors run with
+ * --expose-gc, local/pipeline.ts); elsewhere this is a no-op.
+ */
+function collectNativeGarbage(): void {
+  (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc?.({ type: 'minor' });
 }
