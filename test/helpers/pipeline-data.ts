@@ -284,3 +284,73 @@ export async function expectOutputsEqualPureRun(o: { dynamo: DynamoDBClient; tab
   expect(alerts.length - new Set(alerts.map((a) => a.id)).size).toBe(0);
   expect(sortAlerts(alerts)).toEqual(sortAlerts(o.pure.alerts.map(alertLine)));
 }
+
+/** A status report that applied ticks: when it arrived, from which worker and shard. */
+export interface AppliedReport {
+  at: number;
+  worker: string;
+  shardId: string;
+}
+
+/** Every report that applied ticks, from now on; `stop()` unsubscribes. */
+export function recordApplied(status: { onReport(listener: (m: { applied: number; worker: string; shardId: string }, at: number) => void): () => void }): { applied: AppliedReport[]; stop: () => void } {
+  const applied: AppliedReport[] = [];
+  const stop = status.onReport((m, at) => {
+    if (m.applied > 0) applied.push({ at, worker: m.worker, shardId: m.shardId });
+  });
+  return { applied, stop };
+}
+
+/**
+ * A steady stream for the failure tests: `perPut` ticks (one per symbol) put
+ * in order every `everyMs`, until the ticks run out or `stop()`. It can be
+ * paused: `paused` turns true once it has seen the pause and has no put in
+ * flight, so a test can wait for "everything put so far" to be consumed.
+ */
+export interface SteadyProducer {
+  readonly put: PutResult[];
+  /** false once the ticks ran out or it was stopped */
+  readonly producing: boolean;
+  readonly paused: boolean;
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+export function steadyProducer(kinesis: KinesisClient, streamName: string, ticks: readonly Tick[], perPut: number, everyMs = 500): SteadyProducer {
+  const put: PutResult[] = [];
+  let flowing = true;
+  let paused = false;
+  let stopped = false;
+  let producing = true;
+  let next = 0;
+  const loop = (async () => {
+    try {
+      while (!stopped && next < ticks.length) {
+        paused = !flowing;
+        if (flowing) {
+          put.push(...(await putInOrder(kinesis, streamName, tickRecords(ticks.slice(next, next + perPut)))));
+          next += perPut;
+        }
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    } finally {
+      producing = false;
+    }
+  })();
+  return {
+    put,
+    get producing() {
+      return producing;
+    },
+    get paused() {
+      return paused;
+    },
+    pause: () => void (flowing = false),
+    resume: () => void (flowing = true),
+    async stop() {
+      stopped = true;
+      await loop.catch(() => undefined);
+    },
+  };
+}

@@ -12,9 +12,8 @@ import {
   leaseCheckpoints,
   leases,
   pureRun,
-  putInOrder,
-  type PutResult,
-  tickRecords,
+  recordApplied,
+  steadyProducer,
 } from '../../helpers/pipeline-data';
 import { syntheticTicks, testSymbols } from '../../helpers/ticks';
 import { tmpDir, waitFor } from '../../helpers/wait';
@@ -82,28 +81,10 @@ describe('graceful stop of a consumer container', () => {
   it(`SIGTERM checkpoints every shard and releases the leader lock; the other container owns every shard within ${MAX_OWNED_MS / 1000} s`, async () => {
     const symbols = testSymbols(40);
     const ticks = await syntheticTicks(symbols, 600, 17);
-    const applied: { at: number; worker: string; shardId: string }[] = [];
-    const unsubscribe = p.status.onReport((m, at) => {
-      if (m.applied > 0) applied.push({ at, worker: m.worker, shardId: m.shardId });
-    });
-
-    // 40 ticks every 500 ms while `flowing`, until the ticks run out or the test ends
-    const put: PutResult[] = [];
-    let flowing = true;
-    /** the producer has seen `flowing` false and has no put in flight */
-    let paused = false;
-    let done = false;
-    let next = 0;
-    const producer = (async () => {
-      while (!done && next < ticks.length) {
-        paused = !flowing;
-        if (flowing) {
-          put.push(...(await putInOrder(p.stack.kinesis, p.streamName, tickRecords(ticks.slice(next, next + symbols.length)))));
-          next += symbols.length;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    })();
+    const { applied, stop: unsubscribe } = recordApplied(p.status);
+    // 40 ticks every 500 ms, paused while container-a catches up before its stop
+    const producer = steadyProducer(p.stack.kinesis, p.streamName, ticks, symbols.length);
+    const put = producer.put;
     const owners = async (): Promise<Map<string, string | undefined>> =>
       new Map((await leases(p.stack.dynamo, p.applicationName)).map((l) => [String(l.leaseKey), l.leaseOwner as string | undefined]));
 
@@ -124,8 +105,8 @@ describe('graceful stop of a consumer container', () => {
 
       // pause, let container-a apply everything put so far, and show that
       // nothing has checkpointed it yet
-      flowing = false;
-      await waitFor('the producer paused', () => Promise.resolve(paused ? true : undefined), 10_000, 50);
+      producer.pause();
+      await waitFor('the producer paused', () => Promise.resolve(producer.paused ? true : undefined), 10_000, 50);
       const putBeforeStop = put.length;
       const lastBeforeStop = lastSequenceByShard(put);
       await waitFor(`container-a applying all ${putBeforeStop} ticks`, async () => ((await p.countRows(p.tables.ticks)) >= putBeforeStop ? true : undefined), 60_000, 250);
@@ -136,7 +117,7 @@ describe('graceful stop of a consumer container', () => {
       // ECS's stop: SIGTERM to the entrypoint process alone
       const stoppedAt = Date.now();
       process.kill(a.child.pid ?? 0, 'SIGTERM');
-      flowing = true;
+      producer.resume();
       const exitCode = await a.exited;
       const exitedAt = Date.now();
       const leaderAfterExit = await kclLeader(p.stack.dynamo, p.applicationName);
@@ -177,14 +158,12 @@ describe('graceful stop of a consumer container', () => {
       );
       expect(perShard.filter((x) => !(x.ownedMs <= MAX_OWNED_MS && x.firstTickMs - x.ownedMs <= MAX_FIRST_TICK_AFTER_OWNED_MS))).toEqual([]);
 
-      done = true;
-      await producer;
+      await producer.stop();
       const last = lastSequenceByShard(put);
       await waitFor('every shard checkpointed at its last record', async () => ((await allCheckpointedAt(p.stack.dynamo, p.applicationName, last)) ? true : undefined), 120_000, 500);
     } finally {
-      done = true;
       unsubscribe();
-      await producer.catch(() => undefined);
+      await producer.stop();
     }
 
     // nothing lost, nothing applied twice: one uninterrupted run of the pure core

@@ -9,9 +9,8 @@ import {
   lastSequenceByShard,
   leases,
   pureRun,
-  putInOrder,
-  type PutResult,
-  tickRecords,
+  recordApplied,
+  steadyProducer,
 } from '../../helpers/pipeline-data';
 import { syntheticTicks, testSymbols } from '../../helpers/ticks';
 import { tmpDir, waitFor } from '../../helpers/wait';
@@ -61,25 +60,10 @@ describe('takeover after kill -9 of the KCL leader', () => {
     // enough for 200 s at the rate below; the test stops producing long before
     const ticks = await syntheticTicks(symbols, 400, 13);
 
-    const applied: { at: number; worker: string; shardId: string }[] = [];
-    const unsubscribe = p.status.onReport((m, at) => {
-      if (m.applied > 0) applied.push({ at, worker: m.worker, shardId: m.shardId });
-    });
-
+    const { applied, stop: unsubscribe } = recordApplied(p.status);
     // a steady stream: 40 ticks (one per symbol) every 500 ms until told to stop
-    const put: PutResult[] = [];
-    let stopProducing = false;
-    let producing = true;
-    const producer = (async () => {
-      try {
-        for (let i = 0; i < ticks.length && !stopProducing; i += symbols.length) {
-          put.push(...(await putInOrder(p.stack.kinesis, p.streamName, tickRecords(ticks.slice(i, i + symbols.length)))));
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      } finally {
-        producing = false;
-      }
-    })();
+    const producer = steadyProducer(p.stack.kinesis, p.streamName, ticks, symbols.length);
+    const put = producer.put;
 
     const owners = async (): Promise<Map<string, string | undefined>> =>
       new Map((await leases(p.stack.dynamo, p.applicationName)).map((l) => [String(l.leaseKey), l.leaseOwner as string | undefined]));
@@ -88,7 +72,7 @@ describe('takeover after kill -9 of the KCL leader', () => {
       await waitFor(
         'both workers owning leases and applying ticks, the leader among them, mid-stream',
         async () => {
-          if (!producing) throw new Error('the stream ended before both workers held leases');
+          if (!producer.producing) throw new Error('the stream ended before both workers held leases');
           const o = await owners();
           const held = new Set(o.values());
           const leader = await kclLeader(p.stack.dynamo, p.applicationName);
@@ -108,7 +92,7 @@ describe('takeover after kill -9 of the KCL leader', () => {
       const killedAt = Date.now();
       await p.killWorker(victim);
       const rowsAtKill = await p.countRows(p.tables.ticks);
-      expect({ leader, heldLeases: killedShards.length > 0, diedOfSigkill: p.workers[victim]?.child.signalCode, producing }).toEqual({
+      expect({ leader, heldLeases: killedShards.length > 0, diedOfSigkill: p.workers[victim]?.child.signalCode, producing: producer.producing }).toEqual({
         leader: expect.stringMatching(/^worker-[12]$/) as unknown,
         heldLeases: true,
         diedOfSigkill: 'SIGKILL',
@@ -121,7 +105,7 @@ describe('takeover after kill -9 of the KCL leader', () => {
       await waitFor(
         `${survivor} owning and applying ticks on ${killedShards.join(', ')}`,
         async () => {
-          if (!producing) throw new Error('the stream ended before the takeover');
+          if (!producer.producing) throw new Error('the stream ended before the takeover');
           const now = Date.now();
           if (newLeaderAt === undefined && (await kclLeader(p.stack.dynamo, p.applicationName)) === survivor) newLeaderAt = now;
           const o = await owners();
@@ -141,17 +125,15 @@ describe('takeover after kill -9 of the KCL leader', () => {
       );
       expect(perShard.filter((x) => x.firstAppliedMs > MAX_TAKEOVER_MS)).toEqual([]);
 
-      stopProducing = true;
-      await producer;
+      await producer.stop();
       const last = lastSequenceByShard(put);
       await waitFor('every shard checkpointed at its last record', async () => ((await allCheckpointedAt(p.stack.dynamo, p.applicationName, last)) ? true : undefined), 120_000, 500);
       process.stderr.write(`leader-kill: ${put.length} ticks put; every shard checkpointed at its last record ${Date.now() - killedAt} ms after the kill\n`);
       expect([...(await owners()).values()]).toEqual([...before.keys()].map(() => survivor));
       expect({ restartsOfTheKilled: p.restarts[victim] ?? 0, alive: p.workers[victim]?.child.exitCode === null && p.workers[victim]?.child.signalCode === null }).toEqual({ restartsOfTheKilled: 0, alive: false });
     } finally {
-      stopProducing = true;
       unsubscribe();
-      await producer.catch(() => undefined);
+      await producer.stop();
     }
 
     // exactness: what was put, processed as one uninterrupted run of the pure core
