@@ -1,4 +1,5 @@
-import { YahooSource, mapMarketState, type YahooSourceOptions } from '../../../producer/sources/yahoo';
+import { YahooSource, type YahooSourceOptions } from '../../../producer/sources/yahoo';
+import { mapMarketState } from '../../../producer/sources/yahoo-mapper';
 import type { Tick } from '../../../shared/tick';
 import { FakeYahoo, jsonResponse, symbolUniverse, yahooQuoteJson } from '../../../local/fake-yahoo';
 import { FakeClock, captureLogs, flushLogs, type CapturedLogs } from './helpers';
