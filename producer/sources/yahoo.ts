@@ -156,6 +156,7 @@ export class YahooSource implements TickSource {
           break;
         case 'tick':
           if (mapped.unknownMarketState) this.metrics.inc('yahoo.unknown_market_state');
+          if (mapped.unknownTimeZone) this.metrics.inc('yahoo.unknown_time_zone');
           this.lastSeen.set(symbol, mapped.memory);
           ticks.push(mapped.tick);
           break;

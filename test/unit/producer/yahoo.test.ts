@@ -70,7 +70,7 @@ describe('YahooSource', () => {
     const h = harness(1);
     const [t1] = await h.source.poll(h.signal);
     expect(t1).toEqual({
-      v: 1,
+      v: 2,
       symbol: 'S0000',
       ts: 1_764_000_000_000,
       price: 100,
@@ -79,6 +79,7 @@ describe('YahooSource', () => {
       source: 'yahoo',
       producedAt: h.clock.now(),
       marketState: 'REGULAR',
+      tz: 'America/New_York',
     });
     h.yahoo.advance(['S0000']);
     const q = h.yahoo.quotes.get('S0000');
