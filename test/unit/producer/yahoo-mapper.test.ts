@@ -139,6 +139,7 @@ describe('quote → tick mapping', () => {
   });
 
   it('keeps a quote with a market state it does not know, without one, and says so', () => {
+    expect(mapMarketState('SOMETHING_NEW')).toBeUndefined();
     const m = map(quote('BABA', { regularMarketPrice: 264.93, regularMarketPreviousClose: 270.83, regularMarketTime: 1_613_677_455, marketState: 'SOMETHING_NEW' }));
     expect(m).toMatchObject({ kind: 'tick', unknownMarketState: true });
     expect(tickOf(m)).not.toHaveProperty('marketState');

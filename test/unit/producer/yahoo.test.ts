@@ -1,5 +1,4 @@
 import { YahooSource, type YahooSourceOptions } from '../../../producer/sources/yahoo';
-import { mapMarketState } from '../../../producer/sources/yahoo-mapper';
 import type { Tick } from '../../../shared/tick';
 import { FakeYahoo, jsonResponse, symbolUniverse, yahooQuoteJson } from '../../../local/fake-yahoo';
 import { FakeClock, captureLogs, flushLogs, type CapturedLogs } from './helpers';
@@ -87,18 +86,6 @@ describe('YahooSource', () => {
     const [t2] = await h.source.poll(h.signal);
     expect(t2?.volume).toBe(500);
     expect(t2?.marketState).toBe('POST');
-  });
-
-  it.each([
-    ['PREPRE', 'PRE'],
-    ['PRE', 'PRE'],
-    ['REGULAR', 'REGULAR'],
-    ['POST', 'POST'],
-    ['POSTPOST', 'POST'],
-    ['CLOSED', 'CLOSED'],
-    ['SOMETHING_NEW', undefined],
-  ])('maps market state %s to %s', (yahoo, ours) => {
-    expect(mapMarketState(yahoo)).toBe(ours);
   });
 
   it('backs off on 429 and then succeeds, without duplicate ticks', async () => {
