@@ -77,7 +77,9 @@ export const SymbolSchema = z.string().regex(SYMBOL_RE, `symbol must be ${SYMBOL
 
 const timeZone = z.string().max(64, 'must be at most 64 characters').refine(isTimeZone, 'must be an IANA time zone');
 
-const tickFields = {
+// In contract order (previousClose between volume and source), which is the
+// order zod reports problems in: a dead letter's reason lists them so.
+const head = {
   symbol: SymbolSchema,
   ts: time,
   price,
@@ -86,13 +88,15 @@ const tickFields = {
     .min(0, 'must be at least 0')
     .max(volumeMax, `must be at most ${volumeMax}`)
     .refine((v) => v === 0 || v >= volumeMin, `must be 0 or at least ${volumeMin}`),
+};
+const tail = {
   source: z.enum(TICK_SOURCES),
   producedAt: time,
   marketState: z.enum(MARKET_STATES).optional(),
 };
 
-const TickV1Schema = z.strictObject({ v: z.literal(1), ...tickFields, previousClose: price });
-const TickV2Schema = z.strictObject({ v: z.literal(2), ...tickFields, previousClose: price.optional(), tz: timeZone.optional() });
+const TickV1Schema = z.strictObject({ v: z.literal(1), ...head, previousClose: price, ...tail });
+const TickV2Schema = z.strictObject({ v: z.literal(2), ...head, previousClose: price.optional(), ...tail, tz: timeZone.optional() });
 
 export const TickSchema = z.discriminatedUnion('v', [TickV1Schema, TickV2Schema]);
 
