@@ -121,6 +121,7 @@ export interface Tick {
 }
 
 // Compile-time proof that whatever the schema accepts is a Tick.
+/** @public: exported only because tsc's noUnusedLocals would refuse an unread local; knip skips @public. */
 export const _schemaFitsTick: z.infer<typeof TickSchema> extends Tick ? true : never = true;
 
 /** Kinesis allows 1 MiB per record; a tick is ~200 bytes, so anything near

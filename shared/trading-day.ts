@@ -60,21 +60,10 @@ export function isTimeZone(timeZone: string): boolean {
 
 /** Local wall-clock time at `ts`, as if it were UTC ms (whole seconds). */
 function wallClock(format: Intl.DateTimeFormat, ts: number): number {
-  let y = 0;
-  let mo = 0;
-  let d = 0;
-  let h = 0;
-  let mi = 0;
-  let s = 0;
-  for (const p of format.formatToParts(ts)) {
-    if (p.type === 'year') y = Number(p.value);
-    else if (p.type === 'month') mo = Number(p.value);
-    else if (p.type === 'day') d = Number(p.value);
-    else if (p.type === 'hour') h = Number(p.value);
-    else if (p.type === 'minute') mi = Number(p.value);
-    else if (p.type === 'second') s = Number(p.value);
-  }
-  return Date.UTC(y, mo - 1, d, h, mi, s);
+  const part: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
+  for (const p of format.formatToParts(ts)) part[p.type] = Number(p.value);
+  const { year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0 } = part;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
 /**

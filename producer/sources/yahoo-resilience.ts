@@ -31,7 +31,7 @@ interface BreakerState {
   openUntil: number;
 }
 
-export function batchKey(batch: readonly string[]): string {
+function batchKey(batch: readonly string[]): string {
   return `${batch[0] ?? ''}+${batch.length}`;
 }
 
