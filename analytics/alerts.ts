@@ -11,7 +11,8 @@ export interface Alert {
   readonly ts: number;
   readonly price: number;
   readonly message: string;
-  readonly changePct: number;
+  /** Null when the tick had no previous close. */
+  readonly changePct: number | null;
   readonly sma5: number | null;
   readonly sma20: number | null;
   readonly volumeRatio: number | null;
@@ -33,14 +34,16 @@ export function alertId(symbol: string, type: AlertType, ts: number): string {
   return murmur3x86128Hex(`${symbol}|${type}|${ts}`);
 }
 
-export function alertMessage(type: AlertType, symbol: string, changePct: number, volumeRatio: number | null): string {
+export function alertMessage(type: AlertType, symbol: string, changePct: number | null, volumeRatio: number | null): string {
   switch (type) {
     case 'BUY':
       return `${symbol} is in an Uptrend! Consider a buy opportunity.`;
     case 'SELL':
       return `${symbol} is in a Downtrend! Consider a sell opportunity.`;
     case 'ANOMALY':
-      return `${symbol} moved ${changePct > 0 ? '+' : ''}${changePct.toFixed(2)}% against the previous close! Unusual price movement.`;
+      // An ANOMALY is only raised on a change against a previous close, so
+      // changePct is a number here; the fallback only satisfies the type.
+      return `${symbol} moved ${(changePct ?? 0) > 0 ? '+' : ''}${(changePct ?? 0).toFixed(2)}% against the previous close! Unusual price movement.`;
     case 'VOLUME_SPIKE':
       return `${symbol} volume spike! ${(volumeRatio ?? 0).toFixed(1)}x its recent average volume.`;
   }

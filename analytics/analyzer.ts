@@ -1,6 +1,7 @@
 import type { Tick } from '../shared/tick';
 import type { EnrichedTick, Signal } from '../shared/enriched';
 import { dtOf, storable } from '../shared/enriched';
+import { dayDate, tradingDay } from '../shared/trading-day';
 import type { Alert, AlertType } from './alerts';
 import { alertId, alertMessage } from './alerts';
 import type { AnalysisConfig } from './config';
@@ -79,6 +80,9 @@ export class SymbolAnalyzer {
   // dtOf() costs a Date and an ISO string; the day changes once a day.
   private dtDay = -1;
   private dtString = '';
+  /** The last exchange trading day seen (ticks with tz), and its date. */
+  private sessionDay = -1;
+  private sessionString = '';
 
   constructor(
     readonly symbol: string,
@@ -138,12 +142,25 @@ export class SymbolAnalyzer {
       this.dtDay = day;
       this.dtString = dtOf(ts);
     }
-    // The VWAP's session is the row's trading day: today its UTC date (dt).
-    const vwap = this.vwap.updateSession(price, volume, this.dtString);
+    // The VWAP's session is the tick's trading day (shared/trading-day.ts):
+    // the exchange's date when the tick names its zone, else the UTC date,
+    // which is dt. Kept per day, like dt: formatting a date per tick costs.
+    let session = this.dtString;
+    if (tick.tz !== undefined) {
+      const tradingDayNumber = tradingDay(ts, tick.tz);
+      if (tradingDayNumber !== this.sessionDay) {
+        this.sessionDay = tradingDayNumber;
+        this.sessionString = dayDate(tradingDayNumber);
+      }
+      session = this.sessionString;
+    }
+    const vwap = this.vwap.updateSession(price, volume, session);
     const volumeRatio = this.vol.update(volume);
     const volumeAvg = this.vol.average;
 
-    const changePct = ((price - previousClose) / previousClose) * 100;
+    // No previous close (tick v2: OTC listings, a first trading day): no
+    // change against it, so the >5 % move alert cannot fire on this tick.
+    const changePct = previousClose === undefined ? null : ((price - previousClose) / previousClose) * 100;
     const lastPrice = f[b + 1] as number;
     const tickChangePct = this.hasLast ? ((price - lastPrice) / lastPrice) * 100 : null;
 
@@ -154,7 +171,7 @@ export class SymbolAnalyzer {
       if (prev !== 0 && next !== prev) signal = next === 1 ? 'BUY' : 'SELL';
       this.side = next;
     }
-    const anomaly = Math.abs(changePct) > config.anomalyThresholdPct;
+    const anomaly = changePct !== null && Math.abs(changePct) > config.anomalyThresholdPct;
     const volumeSpike = volumeRatio !== null && volumeRatio > config.volumeSpikeRatio;
 
     const row: EnrichedTick = {
@@ -163,7 +180,7 @@ export class SymbolAnalyzer {
       dt: this.dtString,
       price,
       volume,
-      previous_close: previousClose,
+      previous_close: previousClose ?? null,
       // Bounded ticks (shared/tick.ts) keep these inside every sink's range:
       // averages and bands of prices in [1e-9, 1e12], RSI in [0, 100], and
       // price ratios of at most 1e23 %. Only what divides by a volume can

@@ -1,4 +1,5 @@
 import type { IndicatorBase } from './indicator';
+import { MS_PER_DAY, tradingDate } from '../shared/trading-day';
 import { sumError } from './numeric';
 import { dtOf } from '../shared/enriched';
 import { CorruptSnapshotError } from './errors';
@@ -20,7 +21,7 @@ export interface VwapState {
   vComp: number;
 }
 
-export const MS_PER_DAY = 86_400_000;
+export { MS_PER_DAY };
 const SESSION = /^(\d{4}-\d{2}-\d{2})?$/;
 
 /**
@@ -36,14 +37,13 @@ export function sessionOfV1Day(o: Record<string, unknown>, path: string): string
 /**
  * Session VWAP = Σ price·volume / Σ volume since the session began.
  *
- * A session is a UTC calendar day of the tick's own `ts`. That is the lake's
- * `dt` partition too, so "today's VWAP" and "today's rows" agree. It is not
- * the exchange's trading day: a US session (09:30–16:00 New York) always sits
- * inside one UTC day, so regular hours are exact; pre-market before 00:00 UTC
- * does not exist for US listings, and post-market after 20:00 New York (00:00
- * UTC in winter) would start the next session early, which we accept. Markets
- * whose day crosses 00:00 UTC (Tokyo, Sydney) would be split; a session key
- * from the exchange calendar is the fix if we ever list them.
+ * A session is the tick's trading day (shared/trading-day.ts, the rule the
+ * Yahoo volume reset and the replay's previous close use too): the date of
+ * its `ts` in the exchange's time zone (tick v2 `tz`), or the UTC date for a
+ * tick without one, which is then also the row's `dt`. So Tokyo or Sydney
+ * sessions, which cross 00:00 UTC, are not split, and US post-market after
+ * 00:00 UTC stays in its day. A US listing's regular hours fall on the same
+ * date either way, so sessions saved under the UTC rule carry over.
  *
  * Null until the session has seen non-zero volume (indices such as ^GSPC
  * report none). Both sums are compensated: a session can hold 10^5 ticks.
@@ -99,9 +99,9 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
     return vol > 0 ? (pv + pvComp) / vol : null;
   }
 
-  /** With the session rule of the rows' dt: the UTC date of the tick's own ts. */
-  update(price: number, volume: number, tsMs: number): number | null {
-    return this.updateSession(price, volume, dtOf(tsMs));
+  /** With the trading-day rule: the date of ts in `timeZone`, UTC without one. */
+  update(price: number, volume: number, tsMs: number, timeZone?: string): number | null {
+    return this.updateSession(price, volume, tradingDate(tsMs, timeZone));
   }
 
   getResult(): number | null {

@@ -8,7 +8,7 @@ import type { Bar } from '../shared/bars';
 import type { EnrichedTick } from '../shared/enriched';
 import { ENRICHED_COLUMNS } from '../shared/enriched';
 import type { Tick } from '../shared/tick';
-import { MS_PER_DAY } from '../analytics/vwap';
+import { tradingDay } from '../shared/trading-day';
 
 /** What the previous-close rule and the tick need of a bar (shared/bars.ts reads them). */
 export type BarPrices = Pick<Bar, 'ts' | 'open' | 'close' | 'volume'>;
@@ -26,7 +26,8 @@ export class PreviousClose {
   private lastClose = Number.NaN;
 
   next(bar: BarPrices): number {
-    const day = Math.floor(bar.ts / MS_PER_DAY);
+    // The one trading-day rule; bars carry no exchange zone, so UTC days.
+    const day = tradingDay(bar.ts);
     if (this.day !== this.day) this.prev = bar.open;
     else if (day !== this.day) this.prev = this.lastClose;
     this.day = day;

@@ -6,7 +6,7 @@
  * Never throws: whatever fails is a reason for a dead letter.
  */
 import { ENRICHED_COLUMNS, PARTITION_COLUMN, ROW_REDRIVE_PREFIX, storable, type EnrichedTick } from '../shared/enriched';
-import { decodeRecord, MAX_RECORD_BYTES, TickSchema, type Tick } from '../shared/tick';
+import { decodeRecord, MAX_RECORD_BYTES, TICK_SCHEMA_VERSION, TickSchema, type Tick } from '../shared/tick';
 
 export type DecodeResult = { ok: true; kind: 'ticks'; ticks: Tick[] } | { ok: true; kind: 'rows'; rows: EnrichedTick[] } | { ok: false; reason: string };
 
@@ -55,12 +55,12 @@ function rowProblem(row: unknown): string | undefined {
   }
   if (typeof r.dt !== 'string' || !DT.test(r.dt)) return 'dt: expected YYYY-MM-DD';
   const asTick = TickSchema.safeParse({
-    v: 1,
+    v: TICK_SCHEMA_VERSION,
     symbol: r.symbol,
     ts: r.ts,
     price: r.price,
     volume: r.volume,
-    previousClose: r.previous_close,
+    ...(r.previous_close === null || r.previous_close === undefined ? {} : { previousClose: r.previous_close }),
     source: r.source,
     producedAt: r.produced_at,
   });

@@ -15,8 +15,3 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep,
 };
-
-// yahoo.ts still imports these from here; it is being split on another
-// branch and switches to shared/runtime/retry after the merge. A re-export,
-// not a second formula.
-export { backoffDelay, type BackoffPolicy } from '../shared/runtime/retry';

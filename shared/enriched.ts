@@ -26,13 +26,17 @@ export interface ColumnDef {
   readonly comment: string;
 }
 
+// previous_close and change_pct are nullable since tick v2 (a quote may come
+// without a usable previous close). Their comments, which the Glue table
+// carries, are unchanged so the synthesized template is too: Glue columns
+// are nullable whatever we say, Parquet and DuckDB follow `nullable`.
 export const ENRICHED_COLUMNS = [
   { name: 'symbol', type: 'string', nullable: false, comment: 'ticker symbol' },
   { name: 'ts', type: 'timestamp', nullable: false, comment: "the quote's own time (UTC)" },
   { name: 'price', type: 'double', nullable: false, comment: 'last price' },
   { name: 'volume', type: 'double', nullable: false, comment: 'volume of the bar/quote' },
-  { name: 'previous_close', type: 'double', nullable: false, comment: "previous session's close" },
-  { name: 'change_pct', type: 'double', nullable: false, comment: '% change against previous close' },
+  { name: 'previous_close', type: 'double', nullable: true, comment: "previous session's close" },
+  { name: 'change_pct', type: 'double', nullable: true, comment: '% change against previous close' },
   { name: 'tick_change_pct', type: 'double', nullable: true, comment: '% change against the previous tick' },
   { name: 'sma5', type: 'double', nullable: true, comment: 'simple moving average, 5 ticks' },
   { name: 'sma20', type: 'double', nullable: true, comment: 'simple moving average, 20 ticks' },
@@ -62,8 +66,8 @@ export interface EnrichedTick {
   dt: string;
   price: number;
   volume: number;
-  previous_close: number;
-  change_pct: number;
+  previous_close: number | null;
+  change_pct: number | null;
   tick_change_pct: number | null;
   sma5: number | null;
   sma20: number | null;

@@ -12,6 +12,10 @@
  *   window functions and `ABS` behave the same in both;
  * - every ORDER BY ends in a unique key so both engines return the same order.
  *
+ * `previous_close` and `change_pct` are null on ticks whose source knew no
+ * previous close (tick v2): such a tick is no mover and no anomaly. The
+ * filters say so explicitly, so neither engine's NULL ordering decides.
+ *
  * `{{table}}` is replaced by the table reference: the `ticks` view locally,
  * `"<glue database>"."ticks"` on Athena. `ts` is a TIMESTAMP (UTC) in both.
  */
@@ -32,6 +36,7 @@ FROM (
   SELECT symbol, ts, price, previous_close, change_pct,
          ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY ABS(change_pct) DESC, ts DESC) AS rn
   FROM {{table}}
+  WHERE change_pct IS NOT NULL
 ) ranked
 WHERE rn = 1
 ORDER BY ABS(change_pct) DESC, symbol`,
@@ -47,7 +52,7 @@ ORDER BY hour_start, symbol`,
     description: `Ticks whose |change_pct| exceeds ${ANOMALY_THRESHOLD_PCT} %`,
     sql: `SELECT symbol, ts, price, previous_close, change_pct
 FROM {{table}}
-WHERE ABS(change_pct) > ${ANOMALY_THRESHOLD_PCT}
+WHERE change_pct IS NOT NULL AND ABS(change_pct) > ${ANOMALY_THRESHOLD_PCT}
 ORDER BY ts, symbol`,
   },
   signals: {

@@ -1,12 +1,24 @@
 import { z } from 'zod';
 
+import { isTimeZone } from './trading-day';
+
 /**
  * The Kinesis payload. Versioned so a consumer can reject what it does not
  * understand (dead letter) instead of guessing. `ts` is the quote's own time
  * in epoch milliseconds: it orders ticks per symbol and makes replays
  * idempotent, so it must come from the source, never from the wall clock.
+ *
+ * v2 (what producers write) differs from v1 in two optional fields:
+ * - `previousClose` may be absent: Yahoo quotes a price with no usable
+ *   previous close for OTC listings (it reports 0) and on a first trading
+ *   day (it reports none). v1 had to drop such a quote.
+ * - `tz`, the exchange's IANA time zone: the tick's trading day is the date
+ *   of `ts` there (shared/trading-day.ts). Without it, the UTC date.
+ * Consumers read both versions, so they must be rolled out before producers.
  */
-export const TICK_SCHEMA_VERSION = 1 as const;
+export const TICK_SCHEMA_VERSION = 2 as const;
+/** What a consumer accepts. */
+export const TICK_SCHEMA_VERSIONS: readonly number[] = [1, TICK_SCHEMA_VERSION];
 
 export const MARKET_STATES = ['PRE', 'REGULAR', 'POST', 'CLOSED'] as const;
 export type MarketState = (typeof MARKET_STATES)[number];
@@ -63,8 +75,11 @@ export const SYMBOL_RULE = '1-20 of A-Z 0-9 . ^ = -';
 /** A ticker as every part of the pipeline accepts it (the tick, the config readers). */
 export const SymbolSchema = z.string().regex(SYMBOL_RE, `symbol must be ${SYMBOL_RULE}`);
 
-export const TickSchema = z.strictObject({
-  v: z.literal(TICK_SCHEMA_VERSION),
+const timeZone = z.string().max(64, 'must be at most 64 characters').refine(isTimeZone, 'must be an IANA time zone');
+
+// In contract order (previousClose between volume and source), which is the
+// order zod reports problems in: a dead letter's reason lists them so.
+const head = {
   symbol: SymbolSchema,
   ts: time,
   price,
@@ -73,13 +88,41 @@ export const TickSchema = z.strictObject({
     .min(0, 'must be at least 0')
     .max(volumeMax, `must be at most ${volumeMax}`)
     .refine((v) => v === 0 || v >= volumeMin, `must be 0 or at least ${volumeMin}`),
-  previousClose: price,
+};
+const tail = {
   source: z.enum(TICK_SOURCES),
   producedAt: time,
   marketState: z.enum(MARKET_STATES).optional(),
-});
+};
 
-export type Tick = z.infer<typeof TickSchema>;
+const TickV1Schema = z.strictObject({ v: z.literal(1), ...head, previousClose: price, ...tail });
+const TickV2Schema = z.strictObject({ v: z.literal(2), ...head, previousClose: price.optional(), ...tail, tz: timeZone.optional() });
+
+export const TickSchema = z.discriminatedUnion('v', [TickV1Schema, TickV2Schema]);
+
+/**
+ * A decoded tick of either version. One type rather than the union, so code
+ * reads `tick.tz` without asking the version first: on a v1 tick it is
+ * simply absent. `previousClose` is optional for both in the type; the
+ * schema still requires it on v1.
+ */
+export interface Tick {
+  v: 1 | 2;
+  symbol: string;
+  ts: number;
+  price: number;
+  volume: number;
+  previousClose?: number;
+  source: TickSource;
+  producedAt: number;
+  marketState?: MarketState;
+  /** IANA time zone of the exchange (v2); absent means UTC. */
+  tz?: string;
+}
+
+// Compile-time proof that whatever the schema accepts is a Tick.
+/** @public: exported only because tsc's noUnusedLocals would refuse an unread local; knip skips @public. */
+export const _schemaFitsTick: z.infer<typeof TickSchema> extends Tick ? true : never = true;
 
 /** Kinesis allows 1 MiB per record; a tick is ~200 bytes, so anything near
  *  this is not a tick and is rejected before JSON.parse spends time on it. */
@@ -103,7 +146,7 @@ export function decodeTick(bytes: Uint8Array | string): DecodeResult {
 
 /** Validates one parsed tick object: the fast path, then the schema for the reason. */
 function validateTick(json: unknown): DecodeResult {
-  if (typeof json === 'object' && json !== null && 'v' in json && json.v !== TICK_SCHEMA_VERSION) {
+  if (typeof json === 'object' && json !== null && 'v' in json && !TICK_SCHEMA_VERSIONS.includes(json.v as number)) {
     return { ok: false, reason: `unknown schema version: ${JSON.stringify(json.v)}` };
   }
   const fast = fastValidTick(json);
@@ -118,7 +161,7 @@ function validateTick(json: unknown): DecodeResult {
 
 const SOURCE_SET: ReadonlySet<unknown> = new Set(TICK_SOURCES);
 const MARKET_STATE_SET: ReadonlySet<unknown> = new Set(MARKET_STATES);
-const REQUIRED_KEYS = 8;
+const REQUIRED_KEYS = 7;
 
 /**
  * A hand-written check that accepts a strict subset of what TickSchema
@@ -132,8 +175,8 @@ const REQUIRED_KEYS = 8;
 function fastValidTick(json: unknown): Tick | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
   const o = json as Record<string, unknown>;
-  const { v, symbol, ts, price, volume, previousClose, source, producedAt, marketState } = o;
-  if (v !== TICK_SCHEMA_VERSION) return undefined;
+  const { v, symbol, ts, price, volume, previousClose, source, producedAt, marketState, tz } = o;
+  if (v !== 1 && v !== 2) return undefined;
   if (typeof symbol !== 'string' || symbol.length < 1 || symbol.length > 20) return undefined;
   for (let i = 0; i < symbol.length; i++) {
     const c = symbol.charCodeAt(i);
@@ -144,15 +187,17 @@ function fastValidTick(json: unknown): Tick | undefined {
   if (typeof ts !== 'number' || !Number.isInteger(ts) || !(ts >= tsMin && ts < tsMax)) return undefined;
   if (typeof producedAt !== 'number' || !Number.isInteger(producedAt) || !(producedAt >= tsMin && producedAt < tsMax)) return undefined;
   if (typeof price !== 'number' || !(price >= priceMin && price <= priceMax)) return undefined;
-  if (typeof previousClose !== 'number' || !(previousClose >= priceMin && previousClose <= priceMax)) return undefined;
+  if (previousClose === undefined ? v === 1 : typeof previousClose !== 'number' || !(previousClose >= priceMin && previousClose <= priceMax)) return undefined;
   if (typeof volume !== 'number' || !(volume === 0 || (volume >= volumeMin && volume <= volumeMax))) return undefined;
   if (!SOURCE_SET.has(source)) return undefined;
   if (marketState !== undefined && !MARKET_STATE_SET.has(marketState)) return undefined;
+  if (tz !== undefined && (v !== 2 || typeof tz !== 'string' || !isTimeZone(tz))) return undefined;
   // Strict object: with every known key present, the key count proves there is no other.
   let keys = 0;
   for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) keys++;
-  if (keys !== REQUIRED_KEYS + (marketState === undefined ? 0 : 1)) return undefined;
-  return o as Tick;
+  const optional = (previousClose === undefined ? 0 : 1) + (marketState === undefined ? 0 : 1) + (tz === undefined ? 0 : 1);
+  if (keys !== REQUIRED_KEYS + optional) return undefined;
+  return o as unknown as Tick;
 }
 
 /** Why `ts` is outside the tick contract's time window (as tickProblem
@@ -178,7 +223,8 @@ export function encodeTick(tick: Tick): Buffer {
 
 /**
  * Aggregated records (the KPL's idea, in JSON): several ticks of ONE symbol,
- * in ts order, in one Kinesis record `{"v":1,"ticks":[tick, tick, …]}`.
+ * in ts order, in one Kinesis record `{"v":1,"ticks":[tick, tick, …]}`. The
+ * envelope has its own version (still 1); each tick inside carries its own.
  *
  * Why: per-symbol order forces the writer to keep at most one unacknowledged
  * record per symbol (a partly failed PutRecords must not let a later tick of

@@ -1,6 +1,7 @@
 import { BarFileError, readCsvBars, readParquetBars, type Bar } from '../../shared/bars';
 import type { Logger } from '../../shared/logger';
 import { TICK_SCHEMA_VERSION, tickProblem, type Tick } from '../../shared/tick';
+import { isTimeZone, tradingDay } from '../../shared/trading-day';
 import { REFUSALS_LOGGED_PER_REASON } from '../kinesis-writer';
 import { systemClock, type Clock } from '../clock';
 import { ProducerError } from '../errors';
@@ -21,9 +22,10 @@ import type { TickSource } from './source';
  * one pending bar per input is held in memory, so a file of millions of rows
  * costs no more memory than a file of ten.
  *
- * `previousClose` of a tick is the last close of that symbol's previous UTC
- * calendar date in the data; on the first date in the data, where none
- * exists, the first bar's open stands in.
+ * `previousClose` of a tick is the last close of that symbol's previous
+ * trading day in the data (shared/trading-day.ts: the date in `timeZone`,
+ * UTC by default); on the first day in the data, where none exists, the
+ * first bar's open stands in.
  */
 export interface ReplaySourceOptions {
   readonly csvFiles?: readonly string[];
@@ -40,6 +42,8 @@ export interface ReplaySourceOptions {
   readonly loop?: boolean;
   /** Ticks per yielded batch at most. */
   readonly batchSize?: number;
+  /** The exchange's IANA time zone: its date is the trading day, and ticks carry it (VWAP rolls over with it). Default UTC. */
+  readonly timeZone?: string;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly metrics?: ProducerMetrics;
@@ -146,6 +150,7 @@ export class ReplaySource implements TickSource {
     this.metrics = opts.metrics ?? new ProducerMetrics();
     this.speed = opts.speed ?? 1;
     if (!(this.speed > 0)) throw new RangeError(`speed must be > 0, got ${this.speed}`);
+    if (opts.timeZone !== undefined && !isTimeZone(opts.timeZone)) throw new RangeError(`timeZone must be an IANA time zone, got ${opts.timeZone}`);
     this.batchSize = opts.batchSize ?? 500;
   }
 
@@ -213,7 +218,7 @@ export class ReplaySource implements TickSource {
    */
   private toTick(bar: Bar, shift: number): Tick | undefined {
     const ts = bar.ts + shift;
-    const day = Math.floor(ts / DAY_MS);
+    const day = tradingDay(ts, this.opts.timeZone);
     const s = this.days.get(bar.symbol);
     if (s !== undefined && ts <= s.lastTs) {
       this.metrics.inc('replay.duplicate_ts');
@@ -229,6 +234,7 @@ export class ReplaySource implements TickSource {
       previousClose: s === undefined ? bar.open : newDay ? s.lastClose : s.previousClose,
       source: 'replay' as const,
       producedAt: this.clock.now(),
+      ...(this.opts.timeZone === undefined ? {} : { tz: this.opts.timeZone }),
     };
     const problem = tickProblem(tick);
     if (problem !== undefined) {

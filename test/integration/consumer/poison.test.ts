@@ -29,11 +29,18 @@ const json = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
 
 const KINDS: PoisonKind[] = [
   { name: 'bad JSON', make: (t) => Buffer.from(JSON.stringify(t).slice(0, 40)), reason: /^invalid JSON/ },
+  // v2 (what producers write) may leave out previousClose; v1 may not.
   {
-    name: 'missing fields',
-    make: (t) => json({ v: t.v, symbol: t.symbol, ts: t.ts, source: t.source }),
+    name: 'missing fields (v2)',
+    make: (t) => json({ v: 2, symbol: t.symbol, ts: t.ts, source: t.source }),
+    reason: /^invalid tick: price: [^;]*; volume: [^;]*; producedAt: [^;]*$/,
+  },
+  {
+    name: 'missing fields (v1)',
+    make: (t) => json({ v: 1, symbol: t.symbol, ts: t.ts, source: t.source }),
     reason: /^invalid tick: .*price.*volume.*previousClose.*producedAt/,
   },
+  { name: 'a v2 time zone Intl does not know', make: (t) => json({ ...t, v: 2, tz: 'Mars/Olympus_Mons' }), reason: /^invalid tick: tz: must be an IANA time zone$/ },
   { name: 'negative price', make: (t) => json({ ...t, price: -t.price }), reason: /^invalid tick: price/ },
   { name: 'NaN price (string)', make: (t) => json({ ...t, price: 'NaN' }), reason: /^invalid tick: price/ },
   { name: 'NaN price (null, what JSON.stringify makes of NaN)', make: (t) => json({ ...t, price: Number.NaN }), reason: /^invalid tick: price/ },

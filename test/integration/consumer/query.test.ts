@@ -23,7 +23,10 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 let dataDir: string;
 let lake: string;
 let filesPerSink: number[] = [];
-const input = knownInput({ perSymbol: 400, seed: 7 }); // 2,000 rows over 2 UTC days
+// 2,000 rows over 2 UTC days, 40 of them without a previous close (tick v2)
+const input = knownInput({ perSymbol: 400, seed: 7, noPreviousCloseEvery: 50 });
+/** Rows that have a change against a previous close. */
+const moved = input.filter((r): r is EnrichedTick & { change_pct: number } => r.change_pct !== null);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'tickstream-query-'));
@@ -70,8 +73,9 @@ describe('named queries on the local lake', () => {
   });
 
   it('top-movers: the largest |change_pct| per symbol (latest tick on a tie), biggest first', async () => {
-    const best = new Map<string, EnrichedTick>();
-    for (const r of input) {
+    const best = new Map<string, (typeof moved)[number]>();
+    expect(moved.length).toBe(input.length - 40);
+    for (const r of moved) {
       const b = best.get(r.symbol);
       if (!b || Math.abs(r.change_pct) > Math.abs(b.change_pct) || (Math.abs(r.change_pct) === Math.abs(b.change_pct) && r.ts > b.ts)) best.set(r.symbol, r);
     }
@@ -100,7 +104,7 @@ describe('named queries on the local lake', () => {
   });
 
   it('anomalies: every tick with |change_pct| > 5, in time order', async () => {
-    const expected = input
+    const expected = moved
       .filter((r) => Math.abs(r.change_pct) > 5)
       .sort(byTsSymbol)
       .map((r) => ({ symbol: r.symbol, ts: iso(r.ts), price: r.price, previous_close: r.previous_close, change_pct: r.change_pct }));
@@ -127,7 +131,7 @@ describe('query CLI', () => {
     });
 
   it('prints a named query as json, csv and a table', async () => {
-    const expected = input.filter((r) => Math.abs(r.change_pct) > 5).sort(byTsSymbol);
+    const expected = moved.filter((r) => Math.abs(r.change_pct) > 5).sort(byTsSymbol);
     const json = JSON.parse((await cli(['anomalies', '--format', 'json', '--lake', lake])).stdout) as { symbol: string; ts: string }[];
     expect(json.map((r) => [r.symbol, r.ts])).toEqual(expected.map((r) => [r.symbol, iso(r.ts)]));
     const csv = (await cli(['anomalies', '--format', 'csv', '--lake', lake])).stdout.trimEnd().split('\n');

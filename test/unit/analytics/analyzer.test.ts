@@ -93,6 +93,40 @@ describe('SymbolAnalyzer rows', () => {
     const r2 = applied(a.analyze(tick({ ts: midnight, price: 20, volume: 100 }))).row;
     expect([r1.dt, r1.vwap, r2.dt, r2.vwap]).toEqual(['2024-01-02', 10, '2024-01-03', 20]);
   });
+
+  it("resets VWAP at the exchange's trading day (tick v2 tz), while dt stays the UTC date", () => {
+    // Tokyo is UTC+9: 14:00 and 16:00 UTC on Jan 2 are Jan 2 23:00 and Jan 3 01:00 there.
+    const tokyo = new SymbolAnalyzer('7203.T');
+    const at = (h: number, price: number, tz?: string): Tick =>
+      tick({ v: 2, symbol: '7203.T', ts: Date.UTC(2024, 0, 2, h), price, volume: 100, ...(tz === undefined ? {} : { tz }) });
+    const t1 = applied(tokyo.analyze(at(14, 10, 'Asia/Tokyo'))).row;
+    const t2 = applied(tokyo.analyze(at(16, 20, 'Asia/Tokyo'))).row;
+    expect([t1.dt, t1.vwap, t2.dt, t2.vwap]).toEqual(['2024-01-02', 10, '2024-01-02', 20]);
+    // Without a zone (v1, or v2 without tz) the day is the UTC date: one session.
+    const utc = new SymbolAnalyzer('7203.T');
+    applied(utc.analyze(at(14, 10)));
+    expect(applied(utc.analyze(at(16, 20))).row.vwap).toBe(15);
+  });
+
+  it('reads v1 and v2 ticks alike', () => {
+    const v1 = applied(new SymbolAnalyzer('AAPL').analyze(tick({ v: 1, price: 102.37, previousClose: 100.05 }))).row;
+    const v2 = applied(new SymbolAnalyzer('AAPL').analyze(tick({ v: 2, price: 102.37, previousClose: 100.05, tz: 'America/New_York' }))).row;
+    expect(v2).toEqual(v1);
+  });
+
+  it('a tick without a previous close has no change_pct and raises no move alert, however far it moves', () => {
+    const a = new SymbolAnalyzer('AFRAF');
+    const noClose = (ts: number, price: number): Tick => {
+      const { previousClose: _drop, ...t } = tick({ v: 2, symbol: 'AFRAF', ts, price });
+      return t;
+    };
+    const r1 = applied(a.analyze(noClose(T0, 8.46)));
+    expect([r1.row.previous_close, r1.row.change_pct, r1.row.anomaly, r1.alerts]).toEqual([null, null, false, []]);
+    // once a previous close arrives, a >5 % move alerts as usual
+    const r2 = applied(a.analyze(tick({ v: 2, symbol: 'AFRAF', ts: T0 + MIN, price: 8.46, previousClose: 8.01 })));
+    expect(r2.row.change_pct).toBeCloseTo(5.618, 3);
+    expect(r2.alerts.map((x) => [x.type, x.changePct])).toEqual([['ANOMALY', r2.row.change_pct]]);
+  });
 });
 
 describe('crossover signals', () => {

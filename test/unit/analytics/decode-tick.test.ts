@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DecodeResult, Tick } from '../../../shared/tick';
-import { MARKET_STATES, TICK_BOUNDS, TICK_SCHEMA_VERSION, TICK_SOURCES, TickSchema, decodeTick, encodeTick } from '../../../shared/tick';
+import { MARKET_STATES, TICK_BOUNDS, TICK_SCHEMA_VERSIONS, TICK_SOURCES, TickSchema, decodeTick, encodeTick } from '../../../shared/tick';
 
 const B = TICK_BOUNDS;
 /** The next double above / below x: the first value past a bound. */
@@ -15,7 +15,7 @@ function referenceDecode(text: string): DecodeResult {
   } catch (err) {
     return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
   }
-  if (typeof json === 'object' && json !== null && 'v' in json && json.v !== TICK_SCHEMA_VERSION) {
+  if (typeof json === 'object' && json !== null && 'v' in json && !TICK_SCHEMA_VERSIONS.includes(json.v as number)) {
     return { ok: false, reason: `unknown schema version: ${JSON.stringify(json.v)}` };
   }
   const parsed = TickSchema.safeParse(json);
@@ -25,9 +25,8 @@ function referenceDecode(text: string): DecodeResult {
   return { ok: true, tick: parsed.data };
 }
 
-const validTick: fc.Arbitrary<Tick> = fc.record(
-  {
-    v: fc.constant(TICK_SCHEMA_VERSION),
+const TIME_ZONES = ['UTC', 'America/New_York', 'Europe/London', 'Asia/Jakarta', 'Australia/Sydney', 'Europe/Rome'];
+const fields = {
     symbol: fc.stringMatching(/^[A-Z0-9.^=-]{1,20}$/),
     // Each numeric field over its whole valid range, its ends included.
     ts: fc.oneof(fc.integer({ min: B.tsMin, max: B.tsMax - 1 }), fc.constantFrom(B.tsMin, B.tsMax - 1)),
@@ -37,14 +36,19 @@ const validTick: fc.Arbitrary<Tick> = fc.record(
     source: fc.constantFrom(...TICK_SOURCES),
     producedAt: fc.integer({ min: B.tsMin, max: B.tsMax - 1 }),
     marketState: fc.constantFrom(...MARKET_STATES),
-  },
-  { requiredKeys: ['v', 'symbol', 'ts', 'price', 'volume', 'previousClose', 'source', 'producedAt'] },
+};
+const required = ['v', 'symbol', 'ts', 'price', 'volume', 'source', 'producedAt'] as const;
+/** v1 (previousClose required, no tz) and v2 (both optional): consumers read both. */
+const validTick: fc.Arbitrary<Tick> = fc.oneof(
+  fc.record({ v: fc.constant(1 as const), ...fields }, { requiredKeys: [...required, 'previousClose'] }),
+  fc.record({ v: fc.constant(2 as const), ...fields, tz: fc.constantFrom(...TIME_ZONES) }, { requiredKeys: [...required] }),
 );
 
-const KEYS = ['v', 'symbol', 'ts', 'price', 'volume', 'previousClose', 'source', 'producedAt', 'marketState', 'extra', '__proto__'];
+const KEYS = ['v', 'symbol', 'ts', 'price', 'volume', 'previousClose', 'source', 'producedAt', 'marketState', 'tz', 'extra', '__proto__'];
 const oddValue = fc.oneof(
   fc.jsonValue(),
-  fc.constantFrom(0, -1, 1.5, 2 ** 53, 2 ** 60, -0, 1e308, '', 'aapl', 'A'.repeat(21), 'A B', 'REGULAR', 'yahoo', null, true, [], {}),
+  fc.constantFrom(0, -1, 1, 2, 3, 1.5, 2 ** 53, 2 ** 60, -0, 1e308, '', 'aapl', 'A'.repeat(21), 'A B', 'REGULAR', 'yahoo', null, true, [], {}),
+  fc.constantFrom('UTC', 'America/New_York', 'Nowhere/Atlantis', 'Europe/' + 'X'.repeat(70)),
   // every bound, and the first value past it
   fc.constantFrom(B.tsMin, B.tsMin - 1, B.tsMax - 1, B.tsMax, 8.64e15 + 1, B.priceMin, down(B.priceMin), B.priceMax, up(B.priceMax), B.volumeMax, up(B.volumeMax), B.volumeMin, down(B.volumeMin), 5e-324, 1e126, 1e-131),
 );
@@ -91,7 +95,12 @@ describe('decodeTick (fast path + zod)', () => {
     ['a zero price', '{"v":1,"symbol":"A","ts":1700000000000,"price":0,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001}'],
     ['a lowercase symbol', '{"v":1,"symbol":"aapl","ts":1700000000000,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001}'],
     ['an array', '[1,2]'],
-    ['a version 2', '{"v":2}'],
+    ['an incomplete version 2', '{"v":2}'],
+    ['a version 3', '{"v":3,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"source":"yahoo","producedAt":1700000000001}'],
+    ['v1 without previousClose', '{"v":1,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"source":"yahoo","producedAt":1700000000001}'],
+    ['v1 with a time zone', '{"v":1,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"previousClose":1,"source":"yahoo","producedAt":1700000000001,"tz":"UTC"}'],
+    ['v2 with an unknown time zone', '{"v":2,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"source":"yahoo","producedAt":1700000000001,"tz":"Nowhere/Atlantis"}'],
+    ['v2 with previousClose 0', '{"v":2,"symbol":"A","ts":1700000000000,"price":1,"volume":0,"previousClose":0,"source":"yahoo","producedAt":1700000000001}'],
     ['broken JSON', '{"v":1,'],
   ])('%s decodes exactly as zod says', (_name, text) => {
     expect(decodeTick(text)).toEqual(referenceDecode(text));
@@ -131,6 +140,16 @@ describe('decodeTick (fast path + zod)', () => {
     const r = decodeTick(at(o));
     expect(r).toEqual(referenceDecode(at(o)));
     expect(r.ok ? 'accepted' : r.reason).toMatch(reason);
+  });
+
+  it('reads v1 and v2: v2 may leave out previousClose and name the exchange time zone, v1 may not', () => {
+    const base = { symbol: 'AFRAF', ts: 1_739_563_200_000, price: 8.46, volume: 0, source: 'yahoo', producedAt: 1_739_563_201_000 };
+    expect(decodeTick(JSON.stringify({ v: 1, ...base, previousClose: 8.41 }))).toMatchObject({ ok: true, tick: { v: 1, previousClose: 8.41 } });
+    const v2 = decodeTick(JSON.stringify({ v: 2, ...base, tz: 'America/New_York' }));
+    expect(v2).toEqual({ ok: true, tick: { v: 2, ...base, tz: 'America/New_York' } });
+    expect(decodeTick(JSON.stringify({ v: 1, ...base }))).toEqual({ ok: false, reason: 'invalid tick: previousClose: Invalid input: expected number, received undefined' });
+    expect(decodeTick(JSON.stringify({ v: 2, ...base, tz: 'Nowhere/Atlantis' }))).toEqual({ ok: false, reason: 'invalid tick: tz: must be an IANA time zone' });
+    expect(decodeTick(JSON.stringify({ v: 3, ...base }))).toEqual({ ok: false, reason: 'unknown schema version: 3' });
   });
 
   it('never throws and rejects oversized payloads before parsing', () => {

@@ -67,6 +67,8 @@ export interface KnownInputOptions {
   stepMs?: number;
   /** First tick; the default lands 3 hours before a UTC midnight so the data spans two dt partitions. */
   startTs?: number;
+  /** Every n-th tick of each symbol (i % n === 0) has no previous close, as a tick v2 may. */
+  noPreviousCloseEvery?: number;
 }
 
 /**
@@ -90,19 +92,20 @@ export function knownInput(opts: KnownInputOptions = {}): EnrichedTick[] {
       const price = prev * (1 + changePct / 100);
       const r = rnd();
       const signal: Signal | null = r < 0.02 ? 'BUY' : r < 0.04 ? 'SELL' : null;
+      const known = opts.noPreviousCloseEvery === undefined || i % opts.noPreviousCloseEvery !== 0;
       rows.push(
         tick({
           symbol,
           ts,
           dt: dtOf(ts),
           price,
-          previous_close: prev,
-          change_pct: changePct,
+          previous_close: known ? prev : null,
+          change_pct: known ? changePct : null,
           volume: Math.floor(rnd() * 10_000),
           signal,
           sma5: i >= 4 ? price : null,
           sma20: i >= 19 ? price : null,
-          anomaly: Math.abs(changePct) > 5,
+          anomaly: known && Math.abs(changePct) > 5,
           volume_spike: rnd() < 0.05,
           produced_at: ts + 17,
         }),

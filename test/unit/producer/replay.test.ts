@@ -82,8 +82,32 @@ describe('ReplaySource', () => {
       'MSFT@2024-01-03T14:30:00.000Z=372/370.5',
       'AAPL@2024-01-03T14:31:00.000Z=103/101',
     ]);
-    expect(ticks.every((t) => t.source === 'replay' && t.v === 1)).toBe(true);
+    expect(ticks.every((t) => t.source === 'replay' && t.v === 2 && t.tz === undefined)).toBe(true);
     expect(ticks[0]?.volume).toBe(1000);
+  });
+
+  it("rolls the previous close over at the exchange's trading day, not the UTC date, and tags ticks with the zone", async () => {
+    // Sydney (UTC+11 in January): 22:30 UTC on Jan 2 is 09:30 on Jan 3 there,
+    // so the first two bars are two trading days within one UTC date, and the
+    // last two one trading day across two UTC dates.
+    const file = csv('APS.AX.csv', [
+      '2024-01-02 04:30:00,0.165,0.17,0.16,0.1675,21950',
+      '2024-01-02 22:30:00,0.168,0.17,0.16,0.1725,1200',
+      '2024-01-02 23:45:00,0.1725,0.18,0.17,0.1775,800',
+      '2024-01-03 04:00:00,0.1775,0.18,0.17,0.1815,640',
+    ]);
+    const sydney = await collect({ csvFiles: [file], timeZone: 'Australia/Sydney' });
+    expect(sydney.ticks.map(brief)).toEqual([
+      'APS.AX@2024-01-02T04:30:00.000Z=0.1675/0.165',
+      'APS.AX@2024-01-02T22:30:00.000Z=0.1725/0.1675',
+      'APS.AX@2024-01-02T23:45:00.000Z=0.1775/0.1675',
+      'APS.AX@2024-01-03T04:00:00.000Z=0.1815/0.1675',
+    ]);
+    expect(sydney.ticks.every((t) => t.tz === 'Australia/Sydney')).toBe(true);
+    // The same file on UTC days: a different (wrong for Sydney) previous close.
+    const utc = await collect({ csvFiles: [file] });
+    expect(utc.ticks.map(brief).slice(2)).toEqual(['APS.AX@2024-01-02T23:45:00.000Z=0.1775/0.165', 'APS.AX@2024-01-03T04:00:00.000Z=0.1815/0.1775']);
+    expect(() => new ReplaySource({ csvFiles: [file], timeZone: 'Sydney', logger: captureLogs().logger })).toThrow(RangeError);
   });
 
   it('reads a symbol column, and a Parquet file, merged together', async () => {

@@ -1,4 +1,4 @@
-import { YahooSource, mapMarketState, type YahooSourceOptions } from '../../../producer/sources/yahoo';
+import { YahooSource, type YahooSourceOptions } from '../../../producer/sources/yahoo';
 import type { Tick } from '../../../shared/tick';
 import { FakeYahoo, jsonResponse, symbolUniverse, yahooQuoteJson } from '../../../local/fake-yahoo';
 import { FakeClock, captureLogs, flushLogs, type CapturedLogs } from './helpers';
@@ -69,7 +69,7 @@ describe('YahooSource', () => {
     const h = harness(1);
     const [t1] = await h.source.poll(h.signal);
     expect(t1).toEqual({
-      v: 1,
+      v: 2,
       symbol: 'S0000',
       ts: 1_764_000_000_000,
       price: 100,
@@ -78,6 +78,7 @@ describe('YahooSource', () => {
       source: 'yahoo',
       producedAt: h.clock.now(),
       marketState: 'REGULAR',
+      tz: 'America/New_York',
     });
     h.yahoo.advance(['S0000']);
     const q = h.yahoo.quotes.get('S0000');
@@ -85,18 +86,6 @@ describe('YahooSource', () => {
     const [t2] = await h.source.poll(h.signal);
     expect(t2?.volume).toBe(500);
     expect(t2?.marketState).toBe('POST');
-  });
-
-  it.each([
-    ['PREPRE', 'PRE'],
-    ['PRE', 'PRE'],
-    ['REGULAR', 'REGULAR'],
-    ['POST', 'POST'],
-    ['POSTPOST', 'POST'],
-    ['CLOSED', 'CLOSED'],
-    ['SOMETHING_NEW', undefined],
-  ])('maps market state %s to %s', (yahoo, ours) => {
-    expect(mapMarketState(yahoo)).toBe(ours);
   });
 
   it('backs off on 429 and then succeeds, without duplicate ticks', async () => {
