@@ -160,7 +160,13 @@ describe('graceful stop of a consumer container', () => {
 
       await producer.stop();
       const last = lastSequenceByShard(put);
-      await waitFor('every shard checkpointed at its last record', async () => ((await allCheckpointedAt(p.stack.dynamo, p.applicationName, last)) ? true : undefined), 120_000, 500);
+      // periodic checkpoints are off: once container-b has applied everything,
+      // its own SIGTERM must checkpoint every shard at its last record
+      await waitFor(`container-b applying all ${put.length} ticks`, async () => ((await p.countRows(p.tables.ticks)) >= put.length ? true : undefined), 120_000, 500);
+      const b = containers[1];
+      process.kill(b?.child.pid ?? 0, 'SIGTERM');
+      expect(await b?.exited).toBe(143);
+      expect(await allCheckpointedAt(p.stack.dynamo, p.applicationName, last)).toBe(true);
     } finally {
       unsubscribe();
       await producer.stop();
