@@ -65,10 +65,16 @@ export class BarFileError extends Error {
     /** What is wrong, without the place: `close "abc" is not a number`. */
     readonly reason: string,
     readonly column?: string,
-    options?: { cause?: unknown; parquet?: boolean },
+    options?: { cause?: unknown; parquet?: boolean; bound?: string },
   ) {
     super(`${basename(file)}${line === undefined ? '' : options?.parquet === true ? ` row ${line}` : `:${line}`}: ${reason}`, options);
+    this.bound = options?.bound;
   }
+
+  /** The tick bound the row breaks, in the tick schema's words (shared/tick
+   *  timeProblem), so a refusal is counted under the same reason whichever
+   *  gate refused it. */
+  readonly bound: string | undefined;
 }
 
 export interface BarReadOptions {
@@ -157,13 +163,13 @@ function cell(cells: readonly Cell[], index: ColumnIndex, c: Column): Cell {
   return i === undefined ? undefined : i < cells.length ? cells[i] : '';
 }
 
-function toBar(cells: readonly Cell[], index: ColumnIndex, symbolOfFile: string | undefined, line: number): Bar | { column: Column; reason: string } {
+function toBar(cells: readonly Cell[], index: ColumnIndex, symbolOfFile: string | undefined, line: number): Bar | { column: Column; reason: string; bound?: string } {
   const rawTs = cell(cells, index, 'timestamp');
   const ts = typeof rawTs === 'string' ? parseTimestamp(rawTs) : typeof rawTs === 'number' || typeof rawTs === 'bigint' ? epochToMs(Number(rawTs)) : undefined;
   if (ts === undefined) return { column: 'timestamp', reason: `timestamp ${show(rawTs)} is not a timestamp (ISO 8601 or epoch seconds/ms)` };
   // The bounds check first: the schema's wording is only needed for a refusal.
   const late = ts >= TICK_BOUNDS.tsMin && ts < TICK_BOUNDS.tsMax ? undefined : timeProblem(ts);
-  if (late !== undefined) return { column: 'timestamp', reason: `timestamp ${show(rawTs)} is out of range: ${late.replace(/^ts: /, '')}` };
+  if (late !== undefined) return { column: 'timestamp', reason: `timestamp ${show(rawTs)} is out of range: ${late.replace(/^ts: /, '')}`, bound: late };
   const values: Partial<Record<Column, number>> = {};
   for (const c of VALUE_COLUMNS) {
     const raw = cell(cells, index, c);
@@ -343,7 +349,7 @@ export async function* readCsvBars(file: string, opts: BarReadOptions = {}): Asy
       return;
     }
     const r = toBar(fields, index, symbolOfFile, line);
-    if ('reason' in r) onBad(new BarFileError(file, line, r.reason, r.column));
+    if ('reason' in r) onBad(new BarFileError(file, line, r.reason, r.column, r.bound === undefined ? undefined : { bound: r.bound }));
     else pending.push(r);
   };
   const records = new CsvRecords(onRecord);
@@ -421,7 +427,7 @@ export async function* readParquetBars(file: string, opts: BarReadOptions = {}):
       for (const row of chunk.getRows()) {
         const line = Number(row[present.length]) + 1;
         const r = toBar(row as Cell[], index, symbolOfFile, line);
-        if ('reason' in r) onBad(new BarFileError(file, line, r.reason, r.column, { parquet: true }));
+        if ('reason' in r) onBad(new BarFileError(file, line, r.reason, r.column, { parquet: true, ...(r.bound === undefined ? {} : { bound: r.bound }) }));
         else yield r;
       }
     }

@@ -157,9 +157,10 @@ export class ReplaySource implements TickSource {
   private open(): AsyncIterator<Bar>[] {
     const onBadRow = (err: BarFileError): void => {
       this.metrics.inc('replay.bad_rows');
-      // The count's key is the column ("bad timestamp"), the log line has
-      // the value and where it is.
-      const n = this.metrics.refuse(err.column === undefined ? err.reason : `bad ${err.column}`);
+      // The count's key is the tick bound the row breaks, as the writer would
+      // name it, or else the column ("bad timestamp"); the log line has the
+      // value and where it is.
+      const n = this.metrics.refuse(err.bound ?? (err.column === undefined ? err.reason : `bad ${err.column}`));
       // A broken file can have a million bad rows; the count says the rest.
       if (n <= REFUSALS_LOGGED_PER_REASON) this.log.warn('replay row refused', { file: err.file, line: err.line, column: err.column, reason: err.reason });
     };

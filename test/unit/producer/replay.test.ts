@@ -58,8 +58,10 @@ describe('ReplaySource', () => {
       total: 4,
       byReason: {
         'price: must be at most 1000000000000': 1,
-        // one out of the tick bounds, one not a timestamp at all
-        'bad timestamp': 2,
+        // one out of the tick bounds, named by the bound as the writer would name it
+        'ts: must be before 2100-01-01 (epoch ms 4102444800000)': 1,
+        // one not a timestamp at all
+        'bad timestamp': 1,
         'volume: must be at most 1000000000000000': 1,
       },
     });
