@@ -76,7 +76,8 @@ describe('error classes through the real daemon', () => {
     });
     expect(l.reason).toMatch(/^refused by dynamodb-ticks: .*ValidationException.*Number overflow/);
     // one failing operation, isolated without retrying it, the worker never restarted
-    await waitFor('the status to report the error', () => Promise.resolve(p.status.totals.errors >= 1 ? true : undefined), 10_000, 100);
+    // (the dead letter's status report follows the error's: wait for both, then count exactly)
+    await waitFor('the status to report the error and its dead letter', () => Promise.resolve(p.status.totals.errors >= 1 && p.status.totals.deadLetters >= 1 ? true : undefined), 10_000, 100);
     expect({ errors: p.status.totals.errors, deadLetters: p.status.totals.deadLetters, sinkRetries: p.status.totals.sinkRetries, restarts: p.restarts[0] ?? 0 }).toEqual({ errors: 1, deadLetters: 1, sinkRetries: 0, restarts: 0 });
 
     // The cause is fixed; the operator redrives the letter.
