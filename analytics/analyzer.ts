@@ -7,12 +7,8 @@ import { alertId, alertMessage } from './alerts';
 import type { AnalysisConfig } from './config';
 import { DEFAULT_ANALYSIS_CONFIG } from './config';
 import { CorruptSnapshotError, SymbolMismatchError } from './errors';
-import { BollingerBands } from './bollinger';
-import { EMA } from './ema';
-import { RSI } from './rsi';
-import { SMA } from './sma';
-import { MS_PER_DAY, SessionVWAP } from './vwap';
-import { VolumeRatio } from './volume';
+import { IndicatorSet, orNull } from './indicator-set';
+import { MS_PER_DAY } from './vwap';
 import { readBool, readFiniteOrNull, readInt, readObject, readString } from './snapshot';
 import { packState, unpackState, type SymbolSnapshot, type SymbolState } from './state-codec';
 import type { CrossSide } from './crossover';
@@ -25,14 +21,10 @@ export type AnalyzeResult =
   | { readonly kind: 'applied'; readonly row: EnrichedTick; readonly alerts: readonly Alert[] }
   | { readonly kind: 'duplicate' };
 
-const SMA5_AT = 2;
-const BB_AT = SMA5_AT + SMA.slots(5);
-const EMA_AT = BB_AT + BollingerBands.slots(20);
-const RSI_AT = EMA_AT + EMA.slots();
-const VWAP_AT = RSI_AT + RSI.slots();
-const VOL_AT = VWAP_AT + SessionVWAP.slots();
+/** The last ts and price come first in the block, then the indicators. */
+const INDICATORS_AT = 2;
 /** Numbers in one analyzer's block (its slab's block size). */
-export const ANALYZER_STATE_SLOTS = VOL_AT + VolumeRatio.slots(20);
+export const ANALYZER_STATE_SLOTS = INDICATORS_AT + IndicatorSet.slots();
 // Every analyzer's block comes from one slab (storage.ts): 128 symbols share
 // a 64 KiB chunk instead of each having an off-heap array. Measured over 100,000
 // analyzers: 1,562 bytes of RSS each instead of 1,915; the full analysis
@@ -65,12 +57,7 @@ export class SymbolAnalyzer {
   // last ts and price in slots b and b+1, then each indicator's slots.
   private readonly f: Float64Array;
   private readonly b: number;
-  private readonly sma5: SMA;
-  private readonly bb: BollingerBands;
-  private readonly ema12: EMA;
-  private readonly rsi14: RSI;
-  private readonly vwap: SessionVWAP;
-  private readonly vol: VolumeRatio;
+  private readonly ind: IndicatorSet;
   private hasLast = false;
   private side: CrossSide = 0;
   private anomalyActive = false;
@@ -92,12 +79,7 @@ export class SymbolAnalyzer {
     const block = STATE_SLAB.take(this);
     const f = (this.f = block.f);
     const b = (this.b = block.offset);
-    this.sma5 = new SMA(5, f, b + SMA5_AT);
-    this.bb = new BollingerBands(20, 2, f, b + BB_AT);
-    this.ema12 = new EMA(12, f, b + EMA_AT);
-    this.rsi14 = new RSI(14, f, b + RSI_AT);
-    this.vwap = new SessionVWAP(f, b + VWAP_AT);
-    this.vol = new VolumeRatio(20, f, b + VOL_AT);
+    this.ind = new IndicatorSet(f, b + INDICATORS_AT);
   }
 
   /** ts of the last applied tick, or null before the first. */
@@ -124,19 +106,6 @@ export class SymbolAnalyzer {
     const previousClose = tick.previousClose;
     const config = this.config;
 
-    const sma5 = this.sma5.update(price);
-    let sma20: number | null = null;
-    let bbUpper: number | null = null;
-    let bbLower: number | null = null;
-    const bb = this.bb;
-    if (bb.push(price)) {
-      sma20 = bb.middle;
-      const w = bb.k * bb.stdDev;
-      bbUpper = sma20 + w;
-      bbLower = sma20 - w;
-    }
-    const ema12 = this.ema12.update(price);
-    const rsi14 = this.rsi14.update(price);
     const day = Math.floor(ts / MS_PER_DAY);
     if (day !== this.dtDay) {
       this.dtDay = day;
@@ -154,9 +123,11 @@ export class SymbolAnalyzer {
       }
       session = this.sessionString;
     }
-    const vwap = this.vwap.updateSession(price, volume, session);
-    const volumeRatio = this.vol.update(volume);
-    const volumeAvg = this.vol.average;
+    const ind = this.ind;
+    ind.update(price, volume, session);
+    const sma5 = orNull(ind.sma5Value);
+    const sma20 = orNull(ind.sma20);
+    const volumeRatio = orNull(ind.volumeRatio);
 
     // No previous close (tick v2: OTC listings, a first trading day): no
     // change against it, so the >5 % move alert cannot fire on this tick.
@@ -190,12 +161,12 @@ export class SymbolAnalyzer {
       tick_change_pct: tickChangePct,
       sma5,
       sma20,
-      ema12,
-      rsi14,
-      bb_upper: bbUpper,
-      bb_lower: bbLower,
-      vwap: storable(vwap),
-      volume_avg: volumeAvg,
+      ema12: orNull(ind.ema12Value),
+      rsi14: orNull(ind.rsi14Value),
+      bb_upper: orNull(ind.bbUpper),
+      bb_lower: orNull(ind.bbLower),
+      vwap: storable(ind.vwapValue),
+      volume_avg: ind.volumeAvg,
       volume_ratio: storable(volumeRatio),
       signal,
       anomaly,
@@ -247,12 +218,12 @@ export class SymbolAnalyzer {
       symbol: this.symbol,
       lastTs: this.hasLast ? (this.f[this.b] as number) : null,
       lastPrice: this.hasLast ? (this.f[this.b + 1] as number) : null,
-      sma5: this.sma5.getState(),
-      bb: this.bb.getState(),
-      ema12: this.ema12.getState(),
-      rsi14: this.rsi14.getState(),
-      vwap: this.vwap.getState(),
-      volume: this.vol.getState(),
+      sma5: this.ind.sma5.getState(),
+      bb: this.ind.bb.getState(),
+      ema12: this.ind.ema12.getState(),
+      rsi14: this.ind.rsi14.getState(),
+      vwap: this.ind.vwap.getState(),
+      volume: this.ind.vol.getState(),
       side: this.side,
       anomaly: this.anomalyActive,
       spike: this.spikeActive,
@@ -274,12 +245,13 @@ export class SymbolAnalyzer {
     a.hasLast = lastTs !== null;
     a.f[a.b] = lastTs ?? 0;
     a.f[a.b + 1] = lastPrice ?? 0;
-    a.sma5.restoreState(o.sma5, 'sma5');
-    a.bb.restoreState(o.bb, 'bb');
-    a.ema12.restoreState(o.ema12, 'ema12');
-    a.rsi14.restoreState(o.rsi14, 'rsi14');
-    a.vwap.restoreState(o.vwap, 'vwap');
-    a.vol.restoreState(o.volume, 'volume');
+    const ind = a.ind;
+    ind.sma5.restoreState(o.sma5, 'sma5');
+    ind.bb.restoreState(o.bb, 'bb');
+    ind.ema12.restoreState(o.ema12, 'ema12');
+    ind.rsi14.restoreState(o.rsi14, 'rsi14');
+    ind.vwap.restoreState(o.vwap, 'vwap');
+    ind.vol.restoreState(o.volume, 'volume');
     a.side = readInt(o, 'side', '(root)', -1, 1) as CrossSide;
     a.anomalyActive = readBool(o, 'anomaly', '(root)');
     a.spikeActive = readBool(o, 'spike', '(root)');

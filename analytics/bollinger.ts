@@ -1,9 +1,6 @@
 import type { Indicator } from './indicator';
-import { assertPeriod } from './indicator';
-import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
-import { expectPeriod, readRing } from './sma';
-import { place } from './storage';
+import { RingWindow, type RingWindowState } from './ring-window';
 import { CorruptSnapshotError } from './errors';
 
 export interface BollingerBandsResult {
@@ -12,13 +9,8 @@ export interface BollingerBandsResult {
   lower: number;
 }
 
-export interface BollingerState {
-  period: number;
+export interface BollingerState extends RingWindowState {
   k: number;
-  buf: number[];
-  pos: number;
-  sum: number;
-  comp: number;
   /** Sum of squared deviations from the mean over the window. */
   m2: number;
 }
@@ -35,75 +27,37 @@ export interface BollingerState {
  * than one window. The naive E[x²] − mean² would cancel catastrophically for
  * a $600,000 share moving by cents.
  *
- * Layout in its slots: ring[0..period), sum, comp, m2.
+ * Layout in its slots: ring[0..period), sum, comp (the ring window's,
+ * ring-window.ts), m2.
  */
-export class BollingerBands implements Indicator<BollingerBandsResult, BollingerState> {
+export class BollingerBands extends RingWindow implements Indicator<BollingerBandsResult, BollingerState> {
   static slots(period: number): number {
     return period + 3;
   }
 
-  private readonly f: Float64Array;
-  private readonly o: number;
-  private readonly sumAt: number;
-  private pos = 0;
-  private count = 0;
-
   constructor(
-    readonly period = 20,
+    period = 20,
     readonly k = 2,
     storage?: Float64Array,
     offset = 0,
   ) {
-    assertPeriod(period, 'Bollinger');
+    super(period, 1, 'Bollinger', storage, offset);
     if (!Number.isFinite(k) || k <= 0) throw new RangeError(`Bollinger k must be a positive number, got ${k}`);
-    const block = place(this, BollingerBands.slots(period), storage, offset, 'Bollinger');
-    this.f = block.f;
-    this.o = block.offset;
-    this.sumAt = this.o + period;
-  }
-
-  get requiredInputs(): number {
-    return this.period;
-  }
-
-  get isStable(): boolean {
-    return this.count >= this.period;
   }
 
   /** Non-allocating update for hot paths; read the bands with the getters. */
   push(x: number): boolean {
-    const f = this.f;
     const p = this.period;
-    const pos = this.pos;
-    const at = this.sumAt;
-    const slot = this.o + pos;
-    const sum0 = f[at] as number;
-    const comp0 = f[at + 1] as number;
-    let t = sum0 + x;
-    let comp = comp0 + sumError(sum0, x, t);
-    let sum = t;
+    const m2At = this.sumAt + 2;
     if (this.count >= p) {
-      const old = f[slot] as number;
-      t = sum - old;
-      comp += sumError(sum, -old, t);
-      sum = t;
-      f[at] = sum;
-      f[at + 1] = comp;
-      f[slot] = x;
-      if (pos + 1 === p) {
-        this.pos = 0;
-        f[at + 2] = this.exactM2();
-      } else {
-        this.pos = pos + 1;
-        f[at + 2] = (f[at + 2] as number) + (x - old) * (x - (sum + comp) / p + old - (sum0 + comp0) / p);
-      }
+      const meanBefore = this.mean;
+      const old = this.slide(x);
+      // The ring wrapped: recompute exactly, so rounding never outlives a window.
+      this.f[m2At] = this.pos === 0 ? this.exactM2() : (this.f[m2At] as number) + (x - old) * (x - this.mean + old - meanBefore);
       return true;
     }
-    f[at] = sum;
-    f[at + 1] = comp;
-    f[slot] = x;
-    this.pos = pos + 1 === p ? 0 : pos + 1;
-    if (++this.count === p) f[at + 2] = this.exactM2();
+    this.slide(x);
+    if (this.count === p) this.f[m2At] = this.exactM2();
     return this.count >= p;
   }
 
@@ -111,7 +65,7 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
     const p = this.period;
     const f = this.f;
     const o = this.o;
-    const mean = ((f[this.sumAt] as number) + (f[this.sumAt + 1] as number)) / p;
+    const mean = this.mean;
     let m2 = 0;
     for (let i = 0; i < p; i++) {
       const d = (f[o + i] as number) - mean;
@@ -126,7 +80,7 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
 
   /** The middle band (the window's mean); meaningful once stable. */
   get middle(): number {
-    return ((this.f[this.sumAt] as number) + (this.f[this.sumAt + 1] as number)) / this.period;
+    return this.mean;
   }
 
   get stdDev(): number {
@@ -143,32 +97,17 @@ export class BollingerBands implements Indicator<BollingerBandsResult, Bollinger
   }
 
   getState(): BollingerState {
-    const f = this.f;
-    return {
-      period: this.period,
-      k: this.k,
-      buf: Array.from(f.subarray(this.o, this.o + this.count)),
-      pos: this.pos,
-      sum: f[this.sumAt] as number,
-      comp: f[this.sumAt + 1] as number,
-      m2: f[this.sumAt + 2] as number,
-    };
+    const r = this.ringState();
+    // the field order of snapshots written before the ring window was shared
+    return { period: r.period, k: this.k, buf: r.buf, pos: r.pos, sum: r.sum, comp: r.comp, m2: this.f[this.sumAt + 2] as number };
   }
 
   restoreState(state: unknown, path = 'bb'): void {
-    const o = readObject(state, path);
-    expectPeriod(o, path, this.period);
-    const k = readFinite(o, 'k', path);
+    const r = this.readRingState(state, path);
+    const k = readFinite(r.o, 'k', path);
     if (k !== this.k) throw new CorruptSnapshotError(`${path}.k`, `expected ${this.k}, got ${k}`);
-    const r = readRing(o, path, this.period);
-    const sum = readFinite(o, 'sum', path);
-    const comp = readFinite(o, 'comp', path);
-    const m2 = readFinite(o, 'm2', path);
-    this.f.set(r.buf, this.o);
-    this.count = r.buf.length;
-    this.pos = r.pos;
-    this.f[this.sumAt] = sum;
-    this.f[this.sumAt + 1] = comp;
+    const m2 = readFinite(r.o, 'm2', path);
+    this.loadRing(r);
     this.f[this.sumAt + 2] = m2;
   }
 

@@ -4,7 +4,7 @@ import type { IndicatorBase } from './indicator';
 import { assertPeriod } from './indicator';
 import { sumError } from './numeric';
 import { readFinite, readInt, readObject } from './snapshot';
-import { expectPeriod, readRing } from './sma';
+import { expectPeriod, readRing } from './ring-window';
 import { place } from './storage';
 
 /** Which side of the long SMA the short one is on: 1 above, -1 below, 0 not yet known. */

@@ -2,7 +2,7 @@ import type { Indicator } from './indicator';
 import { assertPeriod } from './indicator';
 import { readFinite, readFiniteOrNull, readInt, readObject } from './snapshot';
 import { CorruptSnapshotError } from './errors';
-import { expectPeriod } from './sma';
+import { expectPeriod } from './ring-window';
 import { place } from './storage';
 
 export interface RsiState {

@@ -25,15 +25,12 @@
 import { spawnSync } from 'node:child_process';
 import { BollingerBands as TsBollingerBands, EMA as TsEMA, RSI as TsRSI, SMA as TsSMA, VWAP as TsVWAP } from 'trading-signals';
 import { DEFAULT_ANALYSIS_CONFIG, SymbolAnalyzer } from '../analytics';
-import { BollingerBands } from '../analytics/bollinger';
 import type { CrossSide } from '../analytics/crossover';
 import { SmaCrossover, crossSide } from '../analytics/crossover';
-import { EMA } from '../analytics/ema';
-import { RSI } from '../analytics/rsi';
 import { SMA } from '../analytics/sma';
 import { sharedSlab } from '../analytics/storage';
-import { VolumeRatio } from '../analytics/volume';
-import { MS_PER_DAY, SessionVWAP } from '../analytics/vwap';
+import { IndicatorSet, orNull } from '../analytics/indicator-set';
+import { MS_PER_DAY } from '../analytics/vwap';
 import { dtOf } from '../shared/enriched';
 import type { Tick } from '../shared/tick';
 import { decodeRecord, encodeTick } from '../shared/tick';
@@ -146,7 +143,7 @@ type PairKind = keyof typeof PAIRS;
  * so every output is read (nothing left for the JIT to drop) and the kinds
  * can be compared.
  */
-interface IndicatorSet {
+interface SetUnderTest {
   update(price: number, volume: number, ts: number): number;
 }
 
@@ -169,66 +166,37 @@ function conditions(price: number, signal: boolean, lower: number | null, upper:
   return n;
 }
 
-const SET_BB_AT = SMA.slots(5);
-const SET_EMA_AT = SET_BB_AT + BollingerBands.slots(20);
-const SET_RSI_AT = SET_EMA_AT + EMA.slots();
-const SET_VWAP_AT = SET_RSI_AT + RSI.slots();
-const SET_VOL_AT = SET_VWAP_AT + SessionVWAP.slots();
-const SET_SLAB = sharedSlab(SET_VOL_AT + VolumeRatio.slots(20));
+const SET_SLAB = sharedSlab(IndicatorSet.slots());
 
 /**
- * Our indicators as SymbolAnalyzer holds and calls them (one slab block,
- * SMA-20 read from Bollinger's ring, the same calls in the same order), and
- * nothing else. `update` repeats the analyzer's indicator lines on purpose:
- * they sit inline in `analyze()`, mixed with the row, and pulling them out
- * would put their outputs in fields (a boxed number per store) or slots
- * instead of registers on the production path. The bench checks that this
- * set's conditions total the same as the analyzer's rows, so a drift fails.
+ * Our indicators exactly as SymbolAnalyzer holds and calls them: the same
+ * IndicatorSet class (analytics/indicator-set.ts) in one slab block, the
+ * crossover side and the analyzer's session rule for ticks without a zone
+ * (the UTC date, recomputed when the day changes), and nothing else. The
+ * bench checks that this set's conditions total the same as the analyzer's
+ * rows, so a drift fails.
  */
-class OurIndicatorSet implements IndicatorSet {
-  private readonly sma5: SMA;
-  private readonly bb: BollingerBands;
-  private readonly ema12: EMA;
-  private readonly rsi14: RSI;
-  private readonly vwap: SessionVWAP;
-  private readonly vol: VolumeRatio;
+class OurIndicatorSet implements SetUnderTest {
+  private readonly ind: IndicatorSet;
   private day = -1;
   private session = '';
   side: CrossSide = 0;
 
   constructor() {
     const { f, offset } = SET_SLAB.take(this);
-    this.sma5 = new SMA(5, f, offset);
-    this.bb = new BollingerBands(20, 2, f, offset + SET_BB_AT);
-    this.ema12 = new EMA(12, f, offset + SET_EMA_AT);
-    this.rsi14 = new RSI(14, f, offset + SET_RSI_AT);
-    this.vwap = new SessionVWAP(f, offset + SET_VWAP_AT);
-    this.vol = new VolumeRatio(20, f, offset + SET_VOL_AT);
+    this.ind = new IndicatorSet(f, offset);
   }
 
   update(price: number, volume: number, ts: number): number {
-    const sma5 = this.sma5.update(price);
-    let sma20: number | null = null;
-    let lower: number | null = null;
-    let upper: number | null = null;
-    const bb = this.bb;
-    if (bb.push(price)) {
-      sma20 = bb.middle;
-      const w = bb.k * bb.stdDev;
-      upper = sma20 + w;
-      lower = sma20 - w;
-    }
-    const ema = this.ema12.update(price);
-    const rsi = this.rsi14.update(price);
-    // The analyzer's session rule and cache: the UTC date, recomputed when the day changes.
     const day = Math.floor(ts / MS_PER_DAY);
     if (day !== this.day) {
       this.day = day;
       this.session = dtOf(ts);
     }
-    const vwap = this.vwap.updateSession(price, volume, this.session);
-    const ratio = this.vol.update(volume);
-    return conditions(price, crossed(this, sma5, sma20, GAP_FRACTION) !== null, lower, upper, ema, rsi, vwap, ratio);
+    const ind = this.ind;
+    ind.update(price, volume, this.session);
+    const signal = crossed(this, orNull(ind.sma5Value), orNull(ind.sma20), GAP_FRACTION) !== null;
+    return conditions(price, signal, orNull(ind.bbLower), orNull(ind.bbUpper), orNull(ind.ema12Value), orNull(ind.rsi14Value), orNull(ind.vwapValue), orNull(ind.volumeRatio));
   }
 }
 
@@ -245,7 +213,7 @@ class OurIndicatorSet implements IndicatorSet {
  * refusal of a zero volume keeps the previous value, as ours does. The
  * volume ratio divides by the average before the update, as ours.
  */
-class TradingSignalsIndicatorSet implements IndicatorSet {
+class TradingSignalsIndicatorSet implements SetUnderTest {
   private readonly sma5 = new TsSMA(5);
   private readonly bb = new TsBollingerBands(20, 2);
   private readonly ema12 = new TsEMA(12);
@@ -286,7 +254,7 @@ class TradingSignalsIndicatorSet implements IndicatorSet {
  * the same way: the row's share is its time minus ours'. It takes a Tick, so
  * it makes one per update, as the consumer's decoder does per record.
  */
-class AnalyzerSet implements IndicatorSet {
+class AnalyzerSet implements SetUnderTest {
   private readonly a: SymbolAnalyzer;
   constructor(readonly symbol: string) {
     this.a = new SymbolAnalyzer(symbol);
@@ -300,9 +268,9 @@ class AnalyzerSet implements IndicatorSet {
 }
 
 const SETS = {
-  ours: (): IndicatorSet => new OurIndicatorSet(),
-  'trading-signals': (): IndicatorSet => new TradingSignalsIndicatorSet(),
-  analyzer: (symbol: string): IndicatorSet => new AnalyzerSet(symbol),
+  ours: (): SetUnderTest => new OurIndicatorSet(),
+  'trading-signals': (): SetUnderTest => new TradingSignalsIndicatorSet(),
+  analyzer: (symbol: string): SetUnderTest => new AnalyzerSet(symbol),
 } as const;
 type SetKind = keyof typeof SETS;
 
@@ -413,10 +381,10 @@ function setWorker(kind: SetKind): SetTimings {
   const make = SETS[kind];
   const run = (): Timing => {
     const sets = symbols.map(make);
-    for (let i = 0; i < w.price.length; i++) (sets[i % SYMBOLS] as IndicatorSet).update(w.price[i] as number, w.volume[i] as number, w.ts[i] as number);
+    for (let i = 0; i < w.price.length; i++) (sets[i % SYMBOLS] as SetUnderTest).update(w.price[i] as number, w.volume[i] as number, w.ts[i] as number);
     return time(() => {
       let check = 0;
-      for (let i = 0; i < t.price.length; i++) check += (sets[i % SYMBOLS] as IndicatorSet).update(t.price[i] as number, t.volume[i] as number, t.ts[i] as number);
+      for (let i = 0; i < t.price.length; i++) check += (sets[i % SYMBOLS] as SetUnderTest).update(t.price[i] as number, t.volume[i] as number, t.ts[i] as number);
       return check;
     });
   };

@@ -142,8 +142,27 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
     // each new shard consumer takes ~3 Scheduler passes to its first record
     p[DISPATCH_POLL_KEY] = '200';
     p.inMemoryWorkerMetricsCaptureFrequencyMillis = '1000';
+    // The leader balances leases by worker utilization on every
+    // varianceBalancingFrequency-th assignment pass (3 by default): every
+    // 3 × 2 × failoverTimeMillis = 60 s in production, but every 3 s at the
+    // 1 s interval above. Locally every worker shares one host, so their CPU
+    // figures differ only by when each was sampled; at a 3 s cadence that
+    // noise moved leases back and forth all hour (187 record processors for
+    // 8 shards in the first 60-minute soak). Keep production's cadence.
+    p.varianceBalancingFrequency = String(localVarianceBalancingFrequency(Number(p.failoverTimeMillis), 1000));
   }
   return p;
+}
+
+/** KCL's default: variance balancing on every third assignment pass. */
+const KCL_VARIANCE_BALANCING_FREQUENCY = 3;
+/**
+ * The number of local assignment passes (each `localIntervalMs` apart) that
+ * spans the time production's default cadence takes between two variance
+ * balancing runs (3 passes of 2 × failoverTimeMillis each).
+ */
+export function localVarianceBalancingFrequency(failoverTimeMillis: number, localIntervalMs: number): number {
+  return Math.max(KCL_VARIANCE_BALANCING_FREQUENCY, Math.round((KCL_VARIANCE_BALANCING_FREQUENCY * 2 * failoverTimeMillis) / localIntervalMs));
 }
 
 export function formatProperties(p: DaemonProperties): string {

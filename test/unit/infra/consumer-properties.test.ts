@@ -17,6 +17,7 @@ import {
   LEADER_LOCK_DEFAULTS,
   LEADER_LOCK_KEYS,
   leaderLockFromEnv,
+  localVarianceBalancingFrequency,
   parseProperties,
   type DaemonProperties,
 } from '../../../consumer/kcl/properties';
@@ -134,6 +135,17 @@ describe('KCL leader lock settings', () => {
     expect(buildDaemonProperties({ ...base, fastStart: true })[DISPATCH_POLL_KEY]).toBe('200');
     expect(buildDaemonProperties(base)[DISPATCH_POLL_KEY]).toBeUndefined();
     expect(fromEnv({})[DISPATCH_POLL_KEY]).toBeUndefined();
+  });
+
+  test('utilization balancing keeps production\'s 60 s cadence on the emulators, where the assignment pass runs every second', () => {
+    const local = buildDaemonProperties({ ...base, fastStart: true });
+    // 60 passes × 1 s = 3 passes × 2 × 10 s failover, KCL's cadence in production
+    expect(local.varianceBalancingFrequency).toBe('60');
+    expect(Number(local.varianceBalancingFrequency) * Number(local.leaseAssignmentIntervalMillis)).toBe(3 * 2 * Number(local.failoverTimeMillis));
+    expect(buildDaemonProperties({ ...base, fastStart: true, failoverTimeMillis: 3000 }).varianceBalancingFrequency).toBe('18');
+    expect(buildDaemonProperties(base).varianceBalancingFrequency).toBeUndefined();
+    // never more often than KCL's own default
+    expect(localVarianceBalancingFrequency(100, 1000)).toBe(3);
   });
 
   test('an explicit lock wins over the defaults; one the lock client would refuse is an error', () => {
