@@ -28,11 +28,11 @@ export interface Fact {
   value: string;
 }
 
-export const pct = (x: number, sign = true): string => `${sign && x > 0 ? '+' : ''}${(x * 100).toFixed(2)} %`;
+const pct = (x: number, sign = true): string => `${sign && x > 0 ? '+' : ''}${(x * 100).toFixed(2)} %`;
 export const when = (ts: number): string => new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
 const int = (n: number): string => n.toLocaleString('en-US');
 
-export const TRADES_HEADING = 'SMA-5/SMA-20 crossover: long at the close of a BUY bar, flat at the close of a SELL bar';
+const TRADES_HEADING = 'SMA-5/SMA-20 crossover: long at the close of a BUY bar, flat at the close of a SELL bar';
 
 /**
  * The statistics, one inner array per line of the text report (a line may

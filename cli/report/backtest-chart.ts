@@ -11,7 +11,7 @@
 import type { EquityMark } from '../backtest-core';
 
 /** Points kept before merging; 10,000 to 20,000 are drawn. */
-export const MAX_POINTS = 20_000;
+const MAX_POINTS = 20_000;
 
 /** One column per series, index-aligned with `time`; columns keep the JSON small. */
 export interface BacktestChartData {

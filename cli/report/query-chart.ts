@@ -7,18 +7,18 @@
  */
 import type { Cell, QueryResult } from '../../lake/query';
 
-export interface ChartPoint {
+interface ChartPoint {
   /** UTC seconds, strictly increasing within a series. */
   time: number;
   value: number;
 }
 
-export interface ChartMarker {
+interface ChartMarker {
   time: number;
   signal: 'BUY' | 'SELL';
 }
 
-export interface QueryChartSeries {
+interface QueryChartSeries {
   name: string;
   points: ChartPoint[];
   markers: ChartMarker[];

@@ -74,7 +74,7 @@ async function open(context: BrowserContext, file: string): Promise<{ page: Page
  */
 async function colourPixels(page: Page, containerId: string, colours: readonly string[]): Promise<Record<string, number>> {
   // Browser code as text: this project's TypeScript has no DOM types (no code of it runs in a page).
-  const counts = (await page.evaluate(`(${COUNT_COLOURS})(${JSON.stringify(containerId)}, ${JSON.stringify(colours)})`)) as number[];
+  const counts = await page.evaluate<number[]>(`(${COUNT_COLOURS})(${JSON.stringify(containerId)}, ${JSON.stringify(colours)})`);
   return Object.fromEntries(colours.map((c, k) => [c, counts[k] ?? 0]));
 }
 

@@ -173,7 +173,7 @@ describe('backtest HTML report', () => {
     expect(html).toContain(`<title>Backtest ${escapeHtml(MARKUP)}</title>`);
   });
 
-  it('with no trades: says so, draws no markers', async () => {
+  it('with no trades: says so, draws no markers', () => {
     const s = new CrossoverStrategy();
     const c = new BacktestChartCollector();
     for (let i = 0; i < 10; i++) {
