@@ -69,7 +69,8 @@ function make(id, percent) {
     autoSize: true,
     layout: { background: { color: "#ffffff" }, textColor: "#1f2933", attributionLogo: false },
     grid: { vertLines: { color: "#f1f3f5" }, horzLines: { color: "#f1f3f5" } },
-    timeScale: { timeVisible: true, secondsVisible: false },
+    // The default minimum spacing (0.5 px a bar) stops fitContent from showing more than ~2,000 points.
+    timeScale: { timeVisible: true, secondsVisible: false, minBarSpacing: 0.001 },
     rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0.1 } },
     localization: percent ? { priceFormatter: function (v) { return v.toFixed(2) + " %"; } } : {}
   });

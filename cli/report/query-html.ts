@@ -34,7 +34,7 @@ if (q) {
     autoSize: true,
     layout: { background: { color: "#ffffff" }, textColor: "#1f2933", attributionLogo: false },
     grid: { vertLines: { color: "#f1f3f5" }, horzLines: { color: "#f1f3f5" } },
-    timeScale: { timeVisible: true, secondsVisible: true }
+    timeScale: { timeVisible: true, secondsVisible: true, minBarSpacing: 0.001 }
   });
   q.series.forEach(function (s, i) {
     var color = DATA.palette[i % DATA.palette.length];
