@@ -50,6 +50,8 @@ footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
 
 export function renderPage(p: PageParts): string {
   const lib = lightweightChartsSource();
+  // Inlined as is: a `</script` in it would end the block early. 5.2.1 has none; a new version is checked here.
+  if (/<\/script|<!--/i.test(lib)) throw new Error('the lightweight-charts script cannot be inlined: it holds </script or <!--');
   // The drawing script finds its data by id; nothing else is global.
   const app = `(function () {\n"use strict";\nvar DATA = JSON.parse(document.getElementById("report-data").textContent);\n${p.script}\n})();`;
   const csp = `default-src 'none'; script-src ${sha256(lib)} ${sha256(app)}; style-src 'unsafe-inline'; img-src data:`;
