@@ -118,6 +118,11 @@ charts.forEach(function (ch) {
     syncing = false;
   });
 });
+// The price chart's visible points, kept current (the charts size themselves
+// after this script), so a test can see that fitContent shows every point.
+price.timeScale().subscribeVisibleLogicalRangeChange(function (r) {
+  if (r !== null) document.body.setAttribute("data-price-range", Math.round(r.from) + ".." + Math.round(r.to));
+});
 document.body.setAttribute("data-charts-drawn", String(charts.length));
 `;
 

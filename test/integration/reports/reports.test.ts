@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { LakeSink } from '../../../consumer/sinks/lake-sink';
 import { collectPageErrors, launchBrowser } from '../../helpers/browser';
-import { tmpDir } from '../../helpers/wait';
+import { tmpDir, waitFor } from '../../helpers/wait';
 import { randomWalk } from '../../unit/analytics/factories';
 import { knownInput } from '../../unit/consumer/factories';
 
@@ -98,7 +98,8 @@ const COUNT_COLOURS = `function (id, hexes) {
 
 describe('chart reports in a browser', () => {
   it('the backtest report opens from file:// offline, draws price, SMAs, trades, equity and drawdown, and shows the printed statistics', async () => {
-    const closes = randomWalk(2000, 5, 100, 0.004);
+    // More points than fit the plot at lightweight-charts' default minimum bar spacing (0.5 px).
+    const closes = randomWalk(6000, 5, 100, 0.004);
     const lines = ['timestamp,open,close,volume'];
     closes.forEach((c, i) => {
       const t = new Date(Date.UTC(2024, 2, 4, 14, 30) + Math.floor(i / 390) * 86_400_000 + (i % 390) * 60_000);
@@ -108,7 +109,7 @@ describe('chart reports in a browser', () => {
     await writeFile(csv, `${lines.join('\n')}\n`);
     const report = path.join(dir, 'backtest.html');
     const { stdout, stderr } = await cli('backtest.ts', ['--csv', csv, '--symbol', 'AAPL', '--html', report]);
-    expect(stderr).toMatch(new RegExp(`^report: ${report.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d kB\\)$`, 'm'));
+    expect(stderr).toMatch(new RegExp(`^report: ${report.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d [kM]B\\)$`, 'm'));
     const printed = (label: string): string => {
       const line = stdout.split('\n').find((l) => l.startsWith(`${label}: `));
       if (line === undefined) throw new Error(`the CLI printed no ${label} line:\n${stdout}`);
@@ -119,6 +120,13 @@ describe('chart reports in a browser', () => {
     try {
       const { page, errors } = await open(context, report);
       expect(await page.getAttribute('body', 'data-charts-drawn')).toBe('3');
+      // The charts size themselves after the first frame: wait (bounded) for the range to settle on all points.
+      const everyPoint = `0..${closes.length - 1}`;
+      const range = await waitFor('the price chart to show every point', async () => {
+        const r = await page.getAttribute('body', 'data-price-range');
+        return r === everyPoint ? r : undefined;
+      }, 10_000, 100).catch(() => page.getAttribute('body', 'data-price-range'));
+      expect(range).toBe(everyPoint);
       const price = await colourPixels(page, 'chart-price', ['#f08c00', '#1971c2', '#1f2933', '#0b8a5f', '#c62828']);
       for (const [colour, n] of Object.entries(price)) expect({ colour, drawn: n >= 30 }).toEqual({ colour, drawn: true });
       for (const [id, colours] of [
@@ -157,7 +165,7 @@ describe('chart reports in a browser', () => {
     const sql = `SELECT symbol, date_trunc('hour', ts) AS hour_start, SUM(volume) AS total_volume, '${MARKUP.replace(/'/g, "''")}' AS note FROM ticks GROUP BY symbol, date_trunc('hour', ts) ORDER BY hour_start, symbol`;
     const report = path.join(dir, 'query.html');
     const { stdout, stderr } = await cli('query.ts', [sql, '--lake', path.join(dataDir, 'lake'), '--html', report, '--format', 'csv']);
-    expect(stderr).toMatch(/^report: .*query\.html \(\d+\.\d kB\)$/m);
+    expect(stderr).toMatch(/^report: .*query\.html \(\d+\.\d [kM]B\)$/m);
     const csvRows = stdout.trimEnd().split('\n').slice(1);
     expect(csvRows.length).toBeGreaterThan(5);
 
