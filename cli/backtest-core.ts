@@ -65,6 +65,13 @@ export interface StrategyStats {
   buyAndHoldMaxDrawdown: number;
 }
 
+export interface EquityMark {
+  equity: number;
+  drawdown: number;
+  hold: number;
+  holdDrawdown: number;
+}
+
 /**
  * The SMA-crossover strategy: long at the close of a BUY bar, flat at the
  * close of a SELL bar, all-in, no costs, no shorting. Trading at the signal
@@ -101,6 +108,20 @@ export class CrossoverStrategy {
     if (close > this.holdPeak) this.holdPeak = close;
     const hdd = 1 - close / this.holdPeak;
     if (hdd > this.holdMaxDd) this.holdMaxDd = hdd;
+  }
+
+  /**
+   * The equity curves at the last bar, from the same state stats() reads, so
+   * a chart of them ends at totalReturn and dips to maxDrawdown exactly.
+   * Multiples of the start (1 = break-even); drawdowns as fractions (0.1 = 10 %).
+   */
+  mark(): EquityMark {
+    return {
+      equity: this.equity,
+      drawdown: 1 - this.equity / this.peak,
+      hold: this.bars === 0 ? 1 : this.lastClose / this.firstClose,
+      holdDrawdown: this.bars === 0 ? 0 : 1 - this.lastClose / this.holdPeak,
+    };
   }
 
   stats(): StrategyStats {

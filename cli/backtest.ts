@@ -1,7 +1,7 @@
 /**
  * Replay OHLCV bars through the same analytics core the consumer runs.
  *
- *   npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--json] [--all-trades]
+ *   npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--html <report.html>] [--json] [--all-trades]
  *
  * The file is read by shared/bars.ts, the replay's reader: CSV (gzipped or
  * not, quoted fields honoured) or Parquet (by the `.parquet` name), with the
@@ -13,7 +13,8 @@
  * bounded by disk, not memory.
  *
  * stdout: the report (or JSON with --json). stderr: bad rows with their line
- * numbers, and a progress line about once a second. Exit code 0, 1 on
+ * numbers, a progress line about once a second, and with --html the report
+ * file's path and size (cli/report/ renders it from the same summary). Exit code 0, 1 on
  * failure, 2 on bad usage or a file that is not a bar file (no header, a
  * required column missing).
  */
@@ -26,13 +27,16 @@ import { parseArgs as nodeParseArgs } from 'node:util';
 import { SymbolAnalyzer } from '../analytics';
 import type { AlertType } from '../analytics';
 import type { EnrichedTick } from '../shared/enriched';
+import { BacktestChartCollector } from './report/backtest-chart';
+import { renderBacktestHtml } from './report/backtest-html';
+import { ReportPathError, checkReportPath, htmlPathProblem, writeReport } from './report/output';
 import { closeDuckdb, duckdb, writeEnrichedParquet } from '../shared/parquet';
 import { SYMBOL_RE, SYMBOL_RULE } from '../shared/tick';
 import { BarFileError, readBars } from '../shared/bars';
-import type { StrategyStats, Trade } from './backtest-core';
 import { CrossoverStrategy, PreviousClose, barToTick, csvHeader, csvRow } from './backtest-core';
+import { formatReport, type BacktestSummary } from './backtest-report';
 
-export const USAGE = 'usage: npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--json] [--all-trades]';
+export const USAGE = 'usage: npm run backtest -- --csv <file> [--symbol X] [--out <file.csv|file.parquet>] [--html <report.html>] [--json] [--all-trades]';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -42,6 +46,8 @@ export interface BacktestArgs {
   csv: string;
   symbol: string;
   out: string | undefined;
+  /** A self-contained HTML report with the charts and the statistics. */
+  html?: string | undefined;
   json: boolean;
   allTrades: boolean;
 }
@@ -56,6 +62,7 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
         csv: { type: 'string' },
         symbol: { type: 'string' },
         out: { type: 'string' },
+        html: { type: 'string' },
         json: { type: 'boolean', default: false },
         'all-trades': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -72,7 +79,9 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   const symbol = values.symbol ?? (SYMBOL_RE.test(fromName) ? fromName : 'BACKTEST');
   if (!SYMBOL_RE.test(symbol)) throw new UsageError(`--symbol must be ${SYMBOL_RULE}, got ${JSON.stringify(symbol)}`);
   if (values.out !== undefined && !/\.(csv|parquet)$/i.test(values.out)) throw new UsageError('--out must end in .csv or .parquet');
-  return { csv: values.csv, symbol, out: values.out, json: values.json, allTrades: values['all-trades'] };
+  const htmlProblem = values.html === undefined ? null : htmlPathProblem(values.html);
+  if (htmlProblem !== null) throw new UsageError(htmlProblem);
+  return { csv: values.csv, symbol, out: values.out, html: values.html, json: values.json, allTrades: values['all-trades'] };
 }
 
 interface RowSink {
@@ -170,24 +179,11 @@ function sql(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-export interface BacktestSummary {
-  symbol: string;
-  file: string;
-  lines: number;
-  barsApplied: number;
-  badRows: number;
-  outOfOrderRows: number;
-  firstTs: number | null;
-  lastTs: number | null;
-  signals: Record<'BUY' | 'SELL', number>;
-  alerts: Record<AlertType, number>;
-  strategy: StrategyStats;
-  elapsedSeconds: number;
-}
-
 export interface BacktestIo {
   stderr: NodeJS.WritableStream;
   now?: () => number;
+  /** Receives every applied bar's close, SMAs and equity, for the HTML report's charts. */
+  chart?: BacktestChartCollector;
 }
 
 /** Individually listed bad rows; the rest are only counted, so a broken file cannot flood the terminal. */
@@ -245,6 +241,7 @@ export async function runBacktest(args: BacktestArgs, io: BacktestIo): Promise<B
       if (row.signal !== null) signals[row.signal]++;
       for (const a of r.alerts) alerts[a.type]++;
       strategy.onBar(bar.ts, bar.close, row.signal);
+      io.chart?.add({ ts: bar.ts, close: bar.close, sma5: row.sma5, sma20: row.sma20, mark: strategy.mark() });
       const wait = sink?.write(row);
       if (wait !== undefined) await wait;
     }
@@ -270,38 +267,6 @@ export async function runBacktest(args: BacktestArgs, io: BacktestIo): Promise<B
   };
 }
 
-const pct = (x: number, sign = true): string => `${sign && x > 0 ? '+' : ''}${(x * 100).toFixed(2)} %`;
-const when = (ts: number): string => new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
-const int = (n: number): string => n.toLocaleString('en-US');
-
-function tradeLine(i: number, t: Trade): string {
-  return `  ${String(i + 1).padStart(5)}  ${when(t.entryTs)}  ${t.entryPrice.toFixed(4).padStart(12)}  ${when(t.exitTs)}  ${t.exitPrice.toFixed(4).padStart(12)}  ${pct(t.return).padStart(10)}${t.open ? '  (open, marked at the last close)' : ''}`;
-}
-
-export function formatReport(s: BacktestSummary, allTrades: boolean): string {
-  const st = s.strategy;
-  const out: string[] = [];
-  out.push(`backtest ${s.symbol} from ${s.file}`);
-  out.push(`bars: ${int(s.barsApplied)} applied${s.firstTs !== null && s.lastTs !== null ? ` (${when(s.firstTs)} to ${when(s.lastTs)} UTC)` : ''}; ${int(s.badRows)} bad rows and ${int(s.outOfOrderRows)} out-of-order rows skipped; ${int(s.lines)} lines read`);
-  out.push(`signals: BUY ${int(s.signals.BUY)}, SELL ${int(s.signals.SELL)}; alerts: ANOMALY ${int(s.alerts.ANOMALY)}, VOLUME_SPIKE ${int(s.alerts.VOLUME_SPIKE)}`);
-  out.push(`trades (SMA-5/SMA-20 crossover: long at the close of a BUY bar, flat at the close of a SELL bar): ${int(st.trades.length)}`);
-  if (st.trades.length > 0) {
-    out.push(`  ${'#'.padStart(5)}  ${'entry (UTC)'.padEnd(19)}  ${'price'.padStart(12)}  ${'exit (UTC)'.padEnd(19)}  ${'price'.padStart(12)}  ${'return'.padStart(10)}`);
-    const limit = 100;
-    if (allTrades || st.trades.length <= 2 * limit) st.trades.forEach((t, i) => out.push(tradeLine(i, t)));
-    else {
-      st.trades.slice(0, limit).forEach((t, i) => out.push(tradeLine(i, t)));
-      out.push(`  … ${int(st.trades.length - 2 * limit)} more (--all-trades lists every one, --json too) …`);
-      st.trades.slice(-limit).forEach((t, i) => out.push(tradeLine(st.trades.length - limit + i, t)));
-    }
-  }
-  out.push(`win rate: ${st.winRate === null ? 'n/a (no trades)' : `${pct(st.winRate, false)} (${int(st.wins)} of ${int(st.trades.length)})`}`);
-  out.push(`total return: ${pct(st.totalReturn)} (buy and hold: ${pct(st.buyAndHoldReturn)})`);
-  out.push(`max drawdown: ${pct(st.maxDrawdown, false)} (buy and hold: ${pct(st.buyAndHoldMaxDrawdown, false)})`);
-  out.push(`elapsed: ${s.elapsedSeconds.toFixed(1)} s (${int(Math.round(s.barsApplied / Math.max(s.elapsedSeconds, 1e-3)))} bars/s)`);
-  return `${out.join('\n')}\n`;
-}
-
 export async function main(argv: readonly string[], stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   let args: BacktestArgs;
   try {
@@ -312,10 +277,21 @@ export async function main(argv: readonly string[], stdout: NodeJS.WritableStrea
     return 2;
   }
   try {
-    const summary = await runBacktest(args, { stderr });
+    // Before the run, which may take minutes on a large file.
+    if (args.html !== undefined) await checkReportPath(args.html);
+    const chart = args.html === undefined ? undefined : new BacktestChartCollector();
+    const summary = await runBacktest(args, { stderr, ...(chart ? { chart } : {}) });
     stdout.write(args.json ? `${JSON.stringify(summary)}\n` : formatReport(summary, args.allTrades));
+    if (args.html !== undefined && chart !== undefined) {
+      const html = renderBacktestHtml(summary, chart.data(), { allTrades: args.allTrades, generatedAt: Date.now() });
+      stderr.write(`${await writeReport(args.html, html)}\n`);
+    }
     return 0;
   } catch (err) {
+    if (err instanceof ReportPathError) {
+      stderr.write(`backtest: ${err.message}\n`);
+      return 1;
+    }
     // A file-level problem (row-level ones are skipped and listed above)
     // means "not a bar file": exit 2. One with a cause is I/O (a missing
     // file, a broken gzip or Parquet file): exit 1, like any failure.

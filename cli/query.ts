@@ -2,7 +2,7 @@
  * Query the tick lake with the named queries of shared/queries.ts or any SQL:
  * a thin CLI over the lake module (lake/), which holds both engines.
  *
- *   npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>]
+ *   npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>] [--html <out.html>]
  *
  * Local mode (default): DuckDB over `<lake>/ticks/**\/*.parquet` exposed as a
  * view `ticks`. AWS mode (TICKSTREAM_MODE=aws): Athena, with the Glue
@@ -11,6 +11,9 @@
  *
  * Results are printed to stdout (this is a CLI, not the consumer); errors go
  * to stderr as one plain line and the exit code is 1 (2 for bad usage).
+ * With --html the result goes to a self-contained HTML file instead (a table,
+ * and a chart where one fits; cli/report/), printed too only if --format is
+ * given; the file's path and size go to stderr.
  */
 import path from 'node:path';
 import type { AthenaClient } from '@aws-sdk/client-athena';
@@ -21,7 +24,9 @@ import { describeError } from '../shared/describe-error';
 import { ENV } from '../shared/env-names';
 import { ConfigError, EXIT_CONFIG, httpUrl, oneOf, optional, readSettings, text as textSetting, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { closeDuckdb } from '../shared/parquet';
-import { NAMED_QUERIES, NAMED_QUERY_NAMES } from '../shared/queries';
+import { NAMED_QUERIES, NAMED_QUERY_NAMES, isNamedQuery } from '../shared/queries';
+import { ReportPathError, checkReportPath, htmlPathProblem, writeReport } from './report/output';
+import { renderQueryHtml } from './report/query-html';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
 
@@ -89,9 +94,12 @@ export interface QueryArgs {
   format: OutputFormat;
   lake: string;
   range: DateRange;
+  /** --html: the report file, and whether --format asked for stdout as well. */
+  html?: { file: string; alsoPrint: boolean };
 }
 
-export const USAGE = `usage: npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--date YYYY-MM-DD]
+export const USAGE = `usage: npm run query -- <name|SQL> [--format table|csv|json] [--lake <dir>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--date YYYY-MM-DD] [--html <out.html>]
+  --html writes the result as an HTML report (a table, and a chart where one fits) instead of printing it (also printed with --format)
   --from/--to/--date limit the dt partitions read (on Athena: what is scanned and billed)
   --lake defaults to $${ENV.dataDir}/lake (data/lake); ${ENV.mode}=aws queries Athena instead
 named queries:
@@ -101,6 +109,8 @@ SQL may name the table as ticks or {{table}}.`;
 export function parseArgs(argv: readonly string[], cwd: string, dataDir = 'data'): QueryArgs {
   let query: string | undefined;
   let format: OutputFormat = 'table';
+  let formatGiven = false;
+  let html: string | undefined;
   let lake = path.resolve(cwd, dataDir, 'lake');
   const range: DateRange = {};
   const date = (flag: string, v: string): string => {
@@ -118,6 +128,11 @@ export function parseArgs(argv: readonly string[], cwd: string, dataDir = 'data'
       const f = value();
       if (f !== 'table' && f !== 'csv' && f !== 'json') throw new UsageError(`--format must be table, csv or json, got '${f}'`);
       format = f;
+      formatGiven = true;
+    } else if (a === '--html') {
+      html = value();
+      const problem = htmlPathProblem(html);
+      if (problem !== null) throw new UsageError(problem);
     } else if (a === '--lake') {
       lake = path.resolve(cwd, value());
     } else if (a === '--from') {
@@ -138,7 +153,7 @@ export function parseArgs(argv: readonly string[], cwd: string, dataDir = 'data'
   }
   if (query === undefined) throw new UsageError('missing query name or SQL');
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) throw new UsageError(`--from ${range.from} is after --to ${range.to}`);
-  return { query, format, lake, range };
+  return { query, format, lake, range, ...(html === undefined ? {} : { html: { file: html, alsoPrint: formatGiven } }) };
 }
 
 async function athenaFromConfig(cfg: QueryCliConfig): Promise<{ client: AthenaClient; opts: AthenaQueryOptions }> {
@@ -171,17 +186,38 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     throw err;
   }
   try {
+    // Before the query, which may scan (and on Athena bill) a lot.
+    if (args.html) await checkReportPath(args.html.file);
     const sql = resolveSql(args.query);
     let result: QueryResult;
+    let source: string;
     if (cfg.mode === 'aws') {
       const { client, opts } = await athenaFromConfig(cfg);
       result = await queryAthena(client, { ...opts, range: args.range }, sql);
+      source = `Athena (database ${opts.database})`;
     } else {
       result = await queryLocalLake(args.lake, sql, args.range);
+      source = `the local lake ${args.lake}`;
     }
-    out.write(formatResult(result, args.format));
+    if (!args.html || args.html.alsoPrint) out.write(formatResult(result, args.format));
+    if (args.html) {
+      const named = isNamedQuery(args.query) ? args.query : null;
+      const html = renderQueryHtml({
+        title: named ?? 'SQL query',
+        description: named === null ? null : NAMED_QUERIES[named].description,
+        sql,
+        source,
+        result,
+        generatedAt: Date.now(),
+      });
+      process.stderr.write(`${await writeReport(args.html.file, html)}\n`);
+    }
     return 0;
   } catch (err) {
+    if (err instanceof ReportPathError) {
+      process.stderr.write(`query: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n${USAGE}\n`);
       return 2;

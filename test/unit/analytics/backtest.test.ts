@@ -8,7 +8,8 @@ import type { EnrichedTick } from '../../../shared/enriched';
 import { parseTimestamp } from '../../../shared/bars';
 import { CSV_COLUMNS, CrossoverStrategy, PreviousClose, csvHeader, csvRow } from '../../../cli/backtest-core';
 import type { BarPrices } from '../../../cli/backtest-core';
-import { UsageError, formatReport, main, parseBacktestArgs, runBacktest } from '../../../cli/backtest';
+import { UsageError, main, parseBacktestArgs, runBacktest } from '../../../cli/backtest';
+import { formatReport } from '../../../cli/backtest-report';
 import { randomWalk } from './factories';
 
 function bar(ts: string, open: number, close: number): BarPrices {
