@@ -21,15 +21,26 @@ export interface ConsumerTotals extends BatchCounters {
    *  first write, so "after the parents' SHARD_END" can be checked. */
   firstAppliedByShard: Map<string, number>;
   workers: Set<string>;
+  /** Datagrams lost on the way, from the gaps in each reporter's sequence numbers. */
+  reportsLost: number;
+  /** Per processor pid, the last sequence number received. */
+  lastSeqByPid: Map<number, number>;
 }
 
 export function emptyTotals(): ConsumerTotals {
-  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], latencySamples: 0, processors: new Map(), firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set() };
+  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], latencySamples: 0, processors: new Map(), firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set(), reportsLost: 0, lastSeqByPid: new Map() };
 }
 
 /** Adds one processor report to the totals; `now` is when it arrived. */
 export function addStatus(t: ConsumerTotals, m: StatusMessage, now: number): void {
   addCounters(t, m);
+  if (m.seq !== undefined) {
+    const last = t.lastSeqByPid.get(m.pid);
+    // a reordered datagram (seq below the last) was counted lost when the gap opened: take it back
+    if (last !== undefined && m.seq > last + 1) t.reportsLost += m.seq - last - 1;
+    else if (last !== undefined && m.seq < last) t.reportsLost = Math.max(0, t.reportsLost - 1);
+    t.lastSeqByPid.set(m.pid, Math.max(last ?? 0, m.seq));
+  }
   for (const s of m.started ?? []) t.shardsStarted.add(s);
   t.workers.add(m.worker);
   if (m.shardId !== 'unknown') {
@@ -60,7 +71,10 @@ export function latenciesSince(t: ConsumerTotals, mark: number): number[] {
 /** Collects the record processors' UDP progress reports (consumer/status.ts). */
 export class StatusServer {
   readonly totals: ConsumerTotals = emptyTotals();
-  private readonly sock = dgram.createSocket('udp4');
+  // A larger receive buffer rides out a busy event loop (the producer runs in
+  // this process); Linux caps it at net.core.rmem_max, and what is still
+  // dropped is counted (reportsLost).
+  private readonly sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 * 1024 * 1024 });
   private readonly listeners = new Set<(m: StatusMessage, at: number) => void>();
   port = 0;
 
