@@ -270,3 +270,21 @@ export function splitReport(m: StatusMessage, nextSeq: () => number): string[] {
   } while (i < lists.length);
   return out;
 }
+
+/**
+ * Datagrams lost between one set of reporters and a receiver, from the gaps
+ * in each reporter's sequence numbers (per pid: one reporter a process).
+ */
+export class LostReports {
+  lost = 0;
+  private readonly lastByPid = new Map<number, number>();
+
+  see(m: Pick<StatusMessage, 'pid' | 'seq'>): void {
+    if (m.seq === undefined) return;
+    const last = this.lastByPid.get(m.pid);
+    // a late datagram (below the last) was counted lost when the gap opened: take it back
+    if (last !== undefined && m.seq > last + 1) this.lost += m.seq - last - 1;
+    else if (last !== undefined && m.seq < last) this.lost = Math.max(0, this.lost - 1);
+    this.lastByPid.set(m.pid, Math.max(last ?? 0, m.seq));
+  }
+}

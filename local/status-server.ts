@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { addCounters, zeroCounters, type BatchCounters } from '../consumer/shard-processor';
-import type { StatusMessage } from '../consumer/status';
+import { LostReports, type StatusMessage } from '../consumer/status';
 
 export interface ConsumerTotals extends BatchCounters {
   /** Shards whose record processor has started, by any worker. */
@@ -21,26 +21,18 @@ export interface ConsumerTotals extends BatchCounters {
    *  first write, so "after the parents' SHARD_END" can be checked. */
   firstAppliedByShard: Map<string, number>;
   workers: Set<string>;
-  /** Datagrams lost on the way, from the gaps in each reporter's sequence numbers. */
-  reportsLost: number;
-  /** Per processor pid, the last sequence number received. */
-  lastSeqByPid: Map<number, number>;
+  /** Datagrams lost on the way (`lost.lost`). */
+  reportsLost: LostReports;
 }
 
 export function emptyTotals(): ConsumerTotals {
-  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], latencySamples: 0, processors: new Map(), firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set(), reportsLost: 0, lastSeqByPid: new Map() };
+  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], latencySamples: 0, processors: new Map(), firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set(), reportsLost: new LostReports() };
 }
 
 /** Adds one processor report to the totals; `now` is when it arrived. */
 export function addStatus(t: ConsumerTotals, m: StatusMessage, now: number): void {
   addCounters(t, m);
-  if (m.seq !== undefined) {
-    const last = t.lastSeqByPid.get(m.pid);
-    // a reordered datagram (seq below the last) was counted lost when the gap opened: take it back
-    if (last !== undefined && m.seq > last + 1) t.reportsLost += m.seq - last - 1;
-    else if (last !== undefined && m.seq < last) t.reportsLost = Math.max(0, t.reportsLost - 1);
-    t.lastSeqByPid.set(m.pid, Math.max(last ?? 0, m.seq));
-  }
+  t.reportsLost.see(m);
   for (const s of m.started ?? []) t.shardsStarted.add(s);
   t.workers.add(m.worker);
   if (m.shardId !== 'unknown') {
