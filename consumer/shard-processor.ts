@@ -35,6 +35,12 @@ export interface ShardProcessorDeps {
   /** Called the moment it happens, not at batch end (a batch can wait on a
    *  sink for minutes): consumer errors, retries, dead letters stored. */
   onEvent?: (e: ProcessorEvent) => void;
+  /** The rows every sink has just acknowledged, in shard order, and when:
+   *  the local dashboard's live view, told now rather than at batch end
+   *  (a checkpoint, with its lake flush, can take seconds). */
+  onStored?: (rows: readonly EnrichedTick[], storedAt: number) => void;
+  /** An alert just published (not a duplicate or a cooled-down one). */
+  onPublished?: (alert: Alert) => void;
   /** Backoff between attempts while a sink is down. */
   retryDelayMs?: (attempt: number) => number;
   /** Attempts an unclassified error gets before its items are isolated as
@@ -96,13 +102,6 @@ export interface BatchStats extends BatchCounters {
   /** wall-clock ms from producedAt to our sinks' acknowledgement */
   latenciesMs: number[];
   millisBehindLatest?: number;
-  /** The rows every sink acknowledged in this batch, in shard order (the
-   *  local dashboard's live view; the arrays exist anyway, so it costs a reference). */
-  stored?: EnrichedTick[];
-  /** The alerts this batch published (not the duplicates or cooled-down ones). */
-  published?: Alert[];
-  /** Wall-clock ms when every sink had acknowledged `stored`. */
-  storedAt?: number;
   /** The sequence number KCL was checkpointed at during this batch, if it was. */
   checkpointedAt?: string;
 }
@@ -387,16 +386,14 @@ export class ShardProcessor {
     stats.redriven += redriven.length;
     if (rows.length > 0) {
       await this.store(rows);
-      const stored = (stats.stored ??= []);
-      for (const r of rows) stored.push(r.row);
-      stats.storedAt = this.now();
+      if (this.deps.onStored !== undefined) this.deps.onStored(rows.map((r) => r.row), this.now());
     }
     // Alerts in tick order, one at a time: the cooldown depends on order.
     for (const al of alerts) {
       const [res] = await this.deliver('alert publish', [al], ([a]) => this.deps.alerts.publish(a!));
       if (res.done === 'published') {
         stats.alertsPublished++;
-        (stats.published ??= []).push(al);
+        this.deps.onPublished?.(al);
       }
       for (const f of res.refused) this.log.error('alert refused for good, not published', { alert: f.value, reason: f.reason });
     }

@@ -137,13 +137,19 @@ export class StatusReporter {
     const step = Math.max(1, Math.ceil(s.latenciesMs.length / MAX_LATENCY_SAMPLES));
     for (let i = 0; i < s.latenciesMs.length && p.latenciesMs.length < 4 * MAX_LATENCY_SAMPLES; i += step) p.latenciesMs.push(s.latenciesMs[i]!);
     if (s.checkpointedAt !== undefined) p.checkpoint = s.checkpointedAt;
-    const storedAt = s.storedAt ?? Date.now();
-    for (const r of s.stored ?? []) this.addRow(pending, liveRow(r, storedAt));
-    for (const a of s.published ?? []) {
-      const list = (p.alerts ??= []);
-      // alerts are rare (a cooldown per symbol); the cap only guards a flood
-      if (list.length < MAX_ROWS_PER_FLUSH) list.push({ id: a.id, symbol: a.symbol, type: a.type, ts: a.ts, price: a.price, message: a.message });
-    }
+  }
+
+  /** Rows every sink has acknowledged (ShardProcessorDeps.onStored). */
+  stored(shardId: string, rows: readonly EnrichedTick[], storedAt: number): void {
+    const pending = this.take(shardId);
+    for (const r of rows) this.addRow(pending, liveRow(r, storedAt));
+  }
+
+  /** An alert just published (ShardProcessorDeps.onPublished). */
+  published(shardId: string, a: Alert): void {
+    const list = (this.take(shardId).msg.alerts ??= []);
+    // alerts are rare (a cooldown per symbol); the cap only guards a flood
+    if (list.length < MAX_ROWS_PER_FLUSH) list.push({ id: a.id, symbol: a.symbol, type: a.type, ts: a.ts, price: a.price, message: a.message });
   }
 
   /**

@@ -22,10 +22,11 @@ const chart = L.createChart(host, {
   timeScale: { timeVisible: true, secondsVisible: true },
 });
 const line = (color: string, width: 1 | 2, pane = 0, dashed = false): LWC.ISeriesApi<'Line'> =>
-  chart.addSeries(L.LineSeries, { color, lineWidth: width, lineStyle: dashed ? L.LineStyle.Dashed : L.LineStyle.Solid, priceLineVisible: false, lastValueVisible: pane === 0 && width === 2 }, pane);
+  chart.addSeries(L.LineSeries, { color, lineWidth: width, lineStyle: dashed ? L.LineStyle.Dashed : L.LineStyle.Solid, priceLineVisible: false, lastValueVisible: false }, pane);
 const price = line('#d8dee6', 2);
-const sma5 = line('#f5a623', 1);
-const sma20 = line('#bd10e0', 1);
+price.applyOptions({ lastValueVisible: true });
+const sma5 = line('#f5a623', 2);
+const sma20 = line('#bd10e0', 2);
 const bbUpper = line('#5a7fa8', 1, 0, true);
 const bbLower = line('#5a7fa8', 1, 0, true);
 const volume = chart.addSeries(L.HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, color: '#2a3b4d', priceLineVisible: false, lastValueVisible: false });

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// page.evaluate() callbacks run in the browser: their DOM types, for these files
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startDashboard, type Dashboard } from '../../../dashboard/server';

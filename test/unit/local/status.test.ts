@@ -81,7 +81,9 @@ describe('status channel: stored rows and alerts for the live dashboard', () => 
     try {
       const stored = Array.from({ length: 2500 }, (_, i) => row(`S${i % 50}`, 1_700_000_000_000 + i));
       const alert = { id: 'a1', symbol: 'S1', type: 'BUY' as const, ts: 1, price: 10, message: 'S1 is in an Uptrend! Consider a buy opportunity.', changePct: null, sma5: null, sma20: null, volumeRatio: null };
-      reporter.record({ ...batch('shardId-000000000003', 1000, 2500), stored, storedAt: 1234, published: [alert], checkpointedAt: '4977' });
+      reporter.record({ ...batch('shardId-000000000003', 1000, 2500), checkpointedAt: '4977' });
+      reporter.stored('shardId-000000000003', stored, 1234);
+      reporter.published('shardId-000000000003', alert);
       reporter.flush();
       const deadline = Date.now() + 5000;
       while (server.totals.applied < 2500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
