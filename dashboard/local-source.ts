@@ -149,10 +149,14 @@ export class LocalSource implements DashboardSource {
   async pipeline(): Promise<PipelineView> {
     if (this.store !== undefined) return this.store.pipeline();
     const count = await this.lake('SELECT count(*) FROM {{table}}');
-    const letters = readJsonLines(path.join(this.o.dataDir, DEAD_LETTERS_FILE)).map((x) => x as { id?: unknown; kind?: unknown; reason?: unknown; at?: unknown });
+    const text = (v: unknown): string => (typeof v === 'string' ? v : '?');
+    const letters = readJsonLines(path.join(this.o.dataDir, DEAD_LETTERS_FILE)).map((x) => {
+      const l = x as { id?: unknown; kind?: unknown; reason?: unknown; at?: unknown };
+      return { id: text(l.id), kind: text(l.kind), reason: text(l.reason), at: typeof l.at === 'string' ? Date.parse(l.at) : 0 };
+    });
     const reasons = new Map<string, number>();
     for (const l of letters) {
-      const key = String(l.reason ?? '?').slice(0, 120);
+      const key = l.reason.slice(0, 120);
       reasons.set(key, (reasons.get(key) ?? 0) + 1);
     }
     return {
@@ -165,10 +169,7 @@ export class LocalSource implements DashboardSource {
       shards: [],
       deadLetters: letters.length,
       deadLetterReasons: [...reasons].map(([reason, n]) => ({ reason, count: n })).sort((a, b) => b.count - a.count),
-      recentDeadLetters: letters
-        .slice(-RECENT)
-        .reverse()
-        .map((l) => ({ id: String(l.id ?? '?'), kind: String(l.kind ?? '?'), reason: String(l.reason ?? '?'), at: typeof l.at === 'string' ? Date.parse(l.at) : 0 })),
+      recentDeadLetters: letters.slice(-RECENT).reverse(),
       errors: 0,
       recentErrors: [],
       reportsLost: 0,
