@@ -49,11 +49,11 @@ export interface StatusMessage extends BatchCounters {
   checkpoint?: string;
 }
 
-/** The columns of a stored row the dashboard shows, and when it was stored. */
-export type LiveRow = Pick<
-  EnrichedTick,
-  'symbol' | 'ts' | 'price' | 'volume' | 'change_pct' | 'sma5' | 'sma20' | 'rsi14' | 'bb_upper' | 'bb_lower' | 'volume_ratio' | 'signal' | 'anomaly' | 'volume_spike' | 'produced_at'
-> & {
+/** The columns of a stored row the dashboard shows. */
+const LIVE_COLUMNS = ['symbol', 'ts', 'price', 'volume', 'change_pct', 'sma5', 'sma20', 'rsi14', 'bb_upper', 'bb_lower', 'volume_ratio', 'signal', 'anomaly', 'volume_spike', 'produced_at'] as const satisfies readonly (keyof EnrichedTick)[];
+
+/** A stored row as the dashboard shows it, and when it was stored. */
+export type LiveRow = Pick<EnrichedTick, (typeof LIVE_COLUMNS)[number]> & {
   /** Processor's clock when every sink (DynamoDB included) had acknowledged it. */
   stored_at: number;
 };
@@ -86,24 +86,9 @@ export const MAX_DATAGRAM_BYTES = 32 * 1024;
 const BATCH_ONLY = COUNTER_KEYS.filter((k) => !EVENT_COUNTERS.includes(k));
 
 function liveRow(r: EnrichedTick, storedAt: number): LiveRow {
-  return {
-    symbol: r.symbol,
-    ts: r.ts,
-    price: r.price,
-    volume: r.volume,
-    change_pct: r.change_pct,
-    sma5: r.sma5,
-    sma20: r.sma20,
-    rsi14: r.rsi14,
-    bb_upper: r.bb_upper,
-    bb_lower: r.bb_lower,
-    volume_ratio: r.volume_ratio,
-    signal: r.signal,
-    anomaly: r.anomaly,
-    volume_spike: r.volume_spike,
-    produced_at: r.produced_at,
-    stored_at: storedAt,
-  };
+  const out: Record<string, unknown> = { stored_at: storedAt };
+  for (const k of LIVE_COLUMNS) out[k] = r[k];
+  return out as LiveRow;
 }
 
 /** The pending report and, past the row budget, where each symbol's row sits in it. */

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StatusMessage } from '../consumer/status';
-import { ALERTS_FILE, DEAD_LETTERS_FILE } from '../consumer/sinks/local-files';
+import { ALERTS_FILE, DEAD_LETTERS_FILE, readJsonLines } from '../consumer/sinks/local-files';
 import { queryLocalLake } from '../lake/duckdb';
 import { QueryError, sqlString, type Cell } from '../lake/query';
 import { SYMBOL_RE } from '../shared/tick';
@@ -37,25 +37,6 @@ const POINT_COLUMNS = 'epoch_ms(ts) AS ts, price, volume, sma5, sma20, bb_upper,
 
 function pointFromCells(c: Cell[]): ChartPoint {
   return { ts: num(c[0])!, price: num(c[1])!, volume: num(c[2])!, sma5: num(c[3]), sma20: num(c[4]), bb_upper: num(c[5]), bb_lower: num(c[6]), rsi14: num(c[7]), signal: signalOf(c[8]), anomaly: c[9] === true };
-}
-
-function readJsonLines(file: string): unknown[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: unknown[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      /* a torn last line while a worker appends */
-    }
-  }
-  return out;
 }
 
 export class LocalSource implements DashboardSource {
@@ -134,23 +115,23 @@ export class LocalSource implements DashboardSource {
     return { symbol, points: dedup };
   }
 
-  alerts(): Promise<AlertItem[]> {
-    if (this.store !== undefined) return Promise.resolve(this.store.alerts());
+  async alerts(): Promise<AlertItem[]> {
+    if (this.store !== undefined) return this.store.alerts();
     const out: AlertItem[] = [];
-    for (const x of readJsonLines(path.join(this.o.dataDir, ALERTS_FILE)).slice(-RECENT)) {
+    for (const x of (await readJsonLines(path.join(this.o.dataDir, ALERTS_FILE))).slice(-RECENT)) {
       const a = x as Partial<AlertItem>;
       if (typeof a.id === 'string' && typeof a.symbol === 'string' && typeof a.type === 'string' && typeof a.ts === 'number' && typeof a.price === 'number' && typeof a.message === 'string') {
         out.push({ id: a.id, symbol: a.symbol, type: a.type, ts: a.ts, price: a.price, message: a.message });
       }
     }
-    return Promise.resolve(out.reverse());
+    return out.reverse();
   }
 
   async pipeline(): Promise<PipelineView> {
     if (this.store !== undefined) return this.store.pipeline();
     const count = await this.lake('SELECT count(*) FROM {{table}}');
     const text = (v: unknown): string => (typeof v === 'string' ? v : '?');
-    const letters = readJsonLines(path.join(this.o.dataDir, DEAD_LETTERS_FILE)).map((x) => {
+    const letters = (await readJsonLines(path.join(this.o.dataDir, DEAD_LETTERS_FILE))).map((x) => {
       const l = x as { id?: unknown; kind?: unknown; reason?: unknown; at?: unknown };
       return { id: text(l.id), kind: text(l.kind), reason: text(l.reason), at: typeof l.at === 'string' ? Date.parse(l.at) : 0 };
     });

@@ -200,7 +200,7 @@ describe('dashboard on the live local pipeline', () => {
       120_000,
     );
     await page.waitForFunction((n) => document.querySelectorAll('#shards tbody tr[data-shard]').length >= n, Object.keys(table).length, { timeout: 60_000 });
-    const shown = await page.$$eval('#shards tbody tr[data-shard]', (rows): Record<string, string | null | undefined> => Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset.shard, r.children[1]?.textContent])));
+    const shown = await page.$$eval('#shards tbody tr[data-shard]', (rows) => Object.fromEntries(rows.map((r): [string, string | null] => [(r as HTMLElement).dataset.shard ?? '?', r.children[1]?.textContent ?? null])));
     expect(shown).toEqual(table);
     await page.close();
   });
