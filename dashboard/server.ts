@@ -49,8 +49,9 @@ export function isLoopback(host: string): boolean {
 const TOKEN_COOKIE = 'tickstream_token';
 const ALERT_TYPES = new Set(['BUY', 'SELL', 'ANOMALY', 'VOLUME_SPIKE']);
 const TOPICS = new Set<Topic>(['market', 'alerts', 'pipeline']);
-/** A client whose socket holds more than this unsent is slow: its changes wait (coalesced) instead of queueing. */
-const SLOW_CLIENT_BYTES = 1024 * 1024;
+/** A client whose socket holds more than this unsent is slow: its changes wait (coalesced) instead of
+ *  queueing. A few events of 5,000 rows (about 1.5 MB each), so a client that keeps up is never skipped. */
+const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
 /** Per client, the most points or alerts held between flushes. */
 const MAX_PENDING_ITEMS = 2000;
 /** A comment line now and then keeps proxies and the browser from timing the stream out. */
@@ -87,6 +88,8 @@ interface Client {
   pipeline: boolean;
   /** Until the snapshot is written, changes only accumulate. */
   ready: boolean;
+  /** The flush that last sent this client its market rows: clients that share it hold the same rows. */
+  marketSince: number;
 }
 
 function sameToken(given: string, token: string): boolean {
@@ -151,6 +154,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const send = (c: Client, e: LiveEvent): void => {
     c.res.write(`data: ${JSON.stringify(e)}\n\n`);
   };
+  let flushes = 0;
+  let streams = 0;
 
   let flushing = false;
   const flush = async (): Promise<void> => {
@@ -158,13 +163,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     flushing = true;
     try {
       let pipeline: Awaited<ReturnType<DashboardSource['pipeline']>> | undefined;
+      // Every market client gets every update, so clients last sent rows at
+      // the same flush hold the same rows now: their JSON is made once.
+      const marketJson = new Map<number, string>();
+      const flush = ++flushes;
       for (const c of clients) {
         if (!c.ready || c.res.writableLength > SLOW_CLIENT_BYTES) continue;
         const e: LiveEvent = {};
-        if (c.market.size > 0) {
-          e.market = [...c.market.values()];
-          c.market.clear();
-        }
         if (c.points.length > 0) e.points = c.points.splice(0);
         if (c.alerts.length > 0) e.alerts = c.alerts.splice(0);
         if (c.pipeline) {
@@ -172,7 +177,17 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
           e.pipeline = pipeline;
           c.pipeline = false;
         }
-        if (Object.keys(e).length > 0) send(c, e);
+        // the market rows (the bulk of an event) are spliced in as text: the same rows go to every client
+        let market: string | undefined;
+        if (c.market.size > 0) {
+          market = marketJson.get(c.marketSince);
+          if (market === undefined) marketJson.set(c.marketSince, (market = JSON.stringify([...c.market.values()])));
+          c.market.clear();
+        }
+        if (c.topics.has('market')) c.marketSince = flush;
+        if (market === undefined && Object.keys(e).length === 0) continue;
+        const rest = JSON.stringify(e);
+        c.res.write(`data: ${market === undefined ? rest : `{"market":${market}${rest === '{}' ? '' : `,${rest.slice(1, -1)}`}}`}\n\n`);
       }
     } catch {
       /* the next flush tries again; a page shows the last good state */
@@ -193,7 +208,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       topics.add(t as Topic);
     }
     const symbol = symbolParam(q.get('symbol'), 'symbol');
-    const c: Client = { res, topics, symbol, market: new Map(), points: [], alerts: [], pipeline: false, ready: false };
+    const c: Client = { res, topics, symbol, market: new Map(), points: [], alerts: [], pipeline: false, ready: false, marketSince: -1 };
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     clients.add(c);
@@ -201,11 +216,19 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     // Registered first, so whatever changes while the snapshot is read is
     // held and sent after it; the page drops points it already has by ts.
     const snapshot: LiveEvent = {};
-    if (topics.has('market')) snapshot.market = await src.market();
+    if (topics.has('market')) {
+      snapshot.market = await src.market();
+      c.market.clear();
+      // its own mark: no other client holds what this one has held since its snapshot
+      c.marketSince = -++streams;
+    }
     if (topics.has('alerts')) snapshot.alerts = (await src.alerts()).reverse();
     if (topics.has('pipeline')) snapshot.pipeline = await src.pipeline();
-    if (symbol !== undefined) snapshot.points = (await src.history(symbol))?.points ?? [];
-    c.market.clear();
+    // A follower's history comes from /api/symbol/<SYM>, asked for after this
+    // first event: fetch() parses a 100,000-point history many times faster
+    // than EventSource takes one event that size, and the stream is already
+    // holding every point stored meanwhile.
+    if (symbol !== undefined) snapshot.points = [];
     c.pipeline = false;
     if (topics.has('alerts')) {
       const have = new Set(snapshot.alerts?.map((a) => a.id));

@@ -5,7 +5,7 @@
  * window.LightweightCharts); new ticks are appended as they are stored.
  */
 import type * as LWC from 'lightweight-charts';
-import type { ChartPoint } from '../wire';
+import type { ChartPoint, SymbolHistory } from '../wire';
 import { connect, fmt, fmtTime } from './common.js';
 
 declare const LightweightCharts: typeof LWC;
@@ -94,12 +94,36 @@ function add(points: readonly ChartPoint[], bulk: boolean): void {
   Object.assign(document.body.dataset, { points: String(counts.points), sma5: String(counts.sma5), sma20: String(counts.sma20), signals: String(counts.signals), anomalies: String(counts.anomalies), lastTs: String(lastTs) });
 }
 
-let drawn = false;
+/** Points in the first view of a long history. */
+const RECENT_VIEW = 3000;
+
+/** Live points that came before the history did. */
+let waiting: ChartPoint[] | undefined;
 connect({ topics: [], symbol }, (e) => {
   if (e.points === undefined) return;
-  add(e.points, !drawn);
-  if (!drawn && counts.points > 0) {
-    drawn = true;
-    chart.timeScale().fitContent();
+  if (waiting !== undefined) {
+    waiting.push(...e.points);
+    return;
   }
+  if (counts.points > 0) {
+    add(e.points, false);
+    return;
+  }
+  // the stream's first event: it now holds every new point, so the history can be read
+  waiting = [...e.points];
+  void fetch(`/api/symbol/${encodeURIComponent(symbol)}`)
+    .then((r) => r.json() as Promise<SymbolHistory>)
+    .then((h) => {
+      add(h.points, true);
+      add(waiting ?? [], false);
+      // All of a long history is loaded (scroll or zoom out to see it), but
+      // the first view is its latest part: drawing 100,000 points at once
+      // costs seconds a frame and shows nothing a person can read.
+      const n = counts.points;
+      if (n > RECENT_VIEW) chart.timeScale().setVisibleLogicalRange({ from: n - RECENT_VIEW, to: n });
+      else chart.timeScale().fitContent();
+    })
+    .finally(() => {
+      waiting = undefined;
+    });
 });

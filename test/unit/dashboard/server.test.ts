@@ -103,12 +103,13 @@ describe('dashboard server', () => {
     ]);
   });
 
-  it("gives a symbol's follower its history, then every new point of that symbol in order", async () => {
+  it("gives a symbol's follower every new point of that symbol in order (its history is at /api/symbol/<SYM>)", async () => {
     const events = readEvents(`${dash.url}events?symbol=AAPL`, (e) => e.length >= 2);
     await new Promise((r) => setTimeout(r, 100));
     source.emit({ rows: [1, 2, 3].map((i) => ({ row: marketRowOf('AAPL', 1000 + i, 10), point: pointOf(1000 + i, 10) })).concat([{ row: marketRowOf('MSFT', 5, 1), point: pointOf(5, 1) }]) });
     const got = await events;
-    expect(got.map((e) => e.points?.map((p) => p.ts))).toEqual([[1000], [1001, 1002, 1003]]);
+    expect(got.map((e) => e.points?.map((p) => p.ts))).toEqual([[], [1001, 1002, 1003]]);
+    expect(JSON.parse((await request(`${dash.url}api/symbol/AAPL`)).body)).toEqual({ symbol: 'AAPL', points: [pointOf(1000, 10)] });
   });
 });
 
