@@ -11,11 +11,10 @@
  * It lives under test/ beside the browser helpers it uses (bench/ may not
  * import test/); it is not a test and the suites never run it.
  */
-import http from 'node:http';
 import path from 'node:path';
 import { startDashboard } from '../dashboard/server';
 import { launchBrowser } from './helpers/browser';
-import { FakeSource, marketRowOf, pointOf } from './helpers/dashboard';
+import { FakeSource, marketRowOf, onServerEvents, pointOf } from './helpers/dashboard';
 
 const SYMBOLS = 5000;
 const CLIENTS = 10;
@@ -45,33 +44,22 @@ function feed(source: FakeSource, perSec: number): () => void {
 }
 
 function countStream(url: string, seconds: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     let counted = 0;
     let started = 0;
-    const req = http.get(url, (res) => {
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let at: number;
-        while ((at = buf.indexOf('\n\n')) >= 0) {
-          const data = buf.slice(0, at).split('\n').find((l) => l.startsWith('data: '));
-          buf = buf.slice(at + 2);
-          if (data === undefined) continue;
-          // the snapshot is not a live update
-          if (started === 0) {
-            started = Date.now();
-            continue;
-          }
-          // counted, not parsed: ten clients parsing in this one process would measure JSON.parse, not the server
-          for (let i = data.indexOf('{"symbol":'); i >= 0; i = data.indexOf('{"symbol":', i + 10)) counted++;
-        }
-        if (started > 0 && Date.now() - started >= seconds * 1000) {
-          req.destroy();
-          resolve(counted / ((Date.now() - started) / 1000));
-        }
-      });
+    const req = onServerEvents(url, (data) => {
+      // the snapshot is not a live update
+      if (started === 0) {
+        started = Date.now();
+        return;
+      }
+      // counted, not parsed: ten clients parsing in this one process would measure JSON.parse, not the server
+      for (let i = data.indexOf('{"symbol":'); i >= 0; i = data.indexOf('{"symbol":', i + 10)) counted++;
+      if (Date.now() - started >= seconds * 1000) {
+        req.destroy();
+        resolve(counted / ((Date.now() - started) / 1000));
+      }
     });
-    req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
   });
 }
 

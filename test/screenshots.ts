@@ -5,26 +5,16 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser } from './helpers/browser';
+import { getJson } from './helpers/dashboard';
 import { waitFor } from './helpers/wait';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'docs', 'screenshots');
 
-function getJson<T>(u: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(u, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(JSON.parse(body) as T));
-      })
-      .on('error', reject);
-  });
-}
+const getJsonAs = <T>(u: string): Promise<T> => getJson(u) as Promise<T>;
 
 async function main(): Promise<void> {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tickstream-screenshots-'));
@@ -37,10 +27,10 @@ async function main(): Promise<void> {
     const url = await waitFor('the dashboard line', () => Promise.resolve(/^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout)?.[1]), 180_000);
     process.stdout.write(`dashboard at ${url}; waiting for a minute of ticks and some alerts…\n`);
     await waitFor('ticks and alerts', async () => {
-      const [p, alerts] = await Promise.all([getJson<{ consumed: number }>(`${url}api/pipeline`), getJson<unknown[]>(`${url}api/alerts`)]);
+      const [p, alerts] = await Promise.all([getJsonAs<{ consumed: number }>(`${url}api/pipeline`), getJsonAs<unknown[]>(`${url}api/alerts`)]);
       return p.consumed > 4000 && alerts.length >= 5 ? true : undefined;
     }, 240_000, 2000);
-    const market = await getJson<{ symbol: string; last_signal: string | null }[]>(`${url}api/market`);
+    const market = await getJsonAs<{ symbol: string; last_signal: string | null }[]>(`${url}api/market`);
     const symbol = market.find((r) => r.last_signal !== null)?.symbol ?? market[0]!.symbol;
     fs.mkdirSync(OUT, { recursive: true });
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });

@@ -2,6 +2,7 @@
  * A DashboardSource the tests fill by hand, for the server's own behaviour
  * (routing, refusals, escaping, the live stream) without a pipeline.
  */
+import http from 'node:http';
 import type { DashboardSource, SourceUpdate } from '../../dashboard/source';
 import type { AlertItem, ChartPoint, MarketRow, PipelineView, SymbolHistory } from '../../dashboard/wire';
 
@@ -48,4 +49,38 @@ export class FakeSource implements DashboardSource {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** Reads a server-sent event stream, giving `onData` each event's data (the text after `data: `). Destroy the request to stop. */
+export function onServerEvents(url: string, onData: (data: string) => void): http.ClientRequest {
+  const req = http.get(url, (res) => {
+    let buf = '';
+    res.on('data', (c: Buffer) => {
+      buf += c.toString();
+      let at: number;
+      while ((at = buf.indexOf('\n\n')) >= 0) {
+        const data = buf
+          .slice(0, at)
+          .split('\n')
+          .find((l) => l.startsWith('data: '));
+        buf = buf.slice(at + 2);
+        if (data !== undefined) onData(data.slice(6));
+      }
+    });
+  });
+  // a destroyed request ends with an error: that is how a reader stops
+  req.on('error', () => undefined);
+  return req;
+}
+
+export function getJson(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body)));
+      })
+      .on('error', reject);
+  });
 }

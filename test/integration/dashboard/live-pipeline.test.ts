@@ -4,11 +4,11 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { LiveEvent } from '../../../dashboard/wire';
 import { collectPageErrors, launchBrowser } from '../../helpers/browser';
+import { getJson, onServerEvents } from '../../helpers/dashboard';
 import { leases, readAlerts, readLake } from '../../helpers/pipeline-data';
 import { tmpDir, waitFor } from '../../helpers/wait';
 
@@ -31,18 +31,6 @@ function barsCsv(file: string): void {
     });
   }
   writeFileSync(file, lines.join('\n') + '\n');
-}
-
-function getJson(u: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(u, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(JSON.parse(body)));
-      })
-      .on('error', reject);
-  });
 }
 
 /** RGB of a CSS hex colour. */
@@ -98,20 +86,9 @@ describe('dashboard on the live local pipeline', () => {
   it('lists every symbol the run produced on the market page, and shows a stored tick within 2 s of its DynamoDB write without a reload', async () => {
     // When each (symbol, ts) was stored, by the processor's report, as the stream carries it.
     const storedAt = new Map<string, number>();
-    const stream = http.get(`${url}events?topics=market`, (res) => {
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let at: number;
-        while ((at = buf.indexOf('\n\n')) >= 0) {
-          const data = buf.slice(0, at).split('\n').find((l) => l.startsWith('data: '));
-          buf = buf.slice(at + 2);
-          if (data === undefined) continue;
-          for (const r of (JSON.parse(data.slice(6)) as LiveEvent).market ?? []) if (r.stored_at !== null) storedAt.set(`${r.symbol}/${r.ts}`, r.stored_at);
-        }
-      });
+    const stream = onServerEvents(`${url}events?topics=market`, (data) => {
+      for (const r of (JSON.parse(data) as LiveEvent).market ?? []) if (r.stored_at !== null) storedAt.set(`${r.symbol}/${r.ts}`, r.stored_at);
     });
-    stream.on('error', () => undefined);
     try {
       const page = await open('/');
       await page.waitForFunction((n) => document.querySelectorAll('.grid-row[data-symbol]:not([hidden])').length >= n, SYMBOLS.length, { timeout: 180_000 });

@@ -3,7 +3,7 @@ import { loadDashboardConfig, AwsModeUnavailableError } from '../../../dashboard
 import { DashboardTokenError, startDashboard, type Dashboard } from '../../../dashboard/server';
 import type { LiveEvent } from '../../../dashboard/wire';
 import { ConfigError } from '../../../shared/runtime/config';
-import { FakeSource, marketRowOf, pointOf } from '../../helpers/dashboard';
+import { FakeSource, marketRowOf, onServerEvents, pointOf } from '../../helpers/dashboard';
 
 interface Reply {
   status: number;
@@ -25,26 +25,15 @@ function request(url: string, o: { method?: string; headers?: Record<string, str
 
 /** Reads server-sent events until `until` holds; the first is the snapshot. */
 function readEvents(url: string, until: (events: LiveEvent[]) => boolean): Promise<LiveEvent[]> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const events: LiveEvent[] = [];
-    const req = http.get(url, (res) => {
-      let buf = '';
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let at: number;
-        while ((at = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, at);
-          buf = buf.slice(at + 2);
-          const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (data !== undefined) events.push(JSON.parse(data.slice(6)) as LiveEvent);
-        }
-        if (until(events)) {
-          req.destroy();
-          resolve(events);
-        }
-      });
+    const req = onServerEvents(url, (data) => {
+      events.push(JSON.parse(data) as LiveEvent);
+      if (until(events)) {
+        req.destroy();
+        resolve(events);
+      }
     });
-    req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
   });
 }
 
