@@ -59,7 +59,7 @@ export type LiveRow = Pick<EnrichedTick, (typeof LIVE_COLUMNS)[number]> & {
 };
 
 /** A published alert, with the text the SNS message carries. */
-export type LiveAlert = Pick<Alert, 'id' | 'symbol' | 'type' | 'ts' | 'price' | 'message'>;
+type LiveAlert = Pick<Alert, 'id' | 'symbol' | 'type' | 'ts' | 'price' | 'message'>;
 
 export interface LiveLetter {
   id: string;
@@ -69,7 +69,7 @@ export interface LiveLetter {
   at: number;
 }
 
-export interface LiveError {
+interface LiveError {
   what: string;
   code: string;
   at: number;

@@ -6,7 +6,7 @@ import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, text, with
 import { ENV } from '../shared/env-names';
 import { isLoopback } from './server';
 
-export const DASHBOARD_SETTINGS = {
+const DASHBOARD_SETTINGS = {
   host: { flag: 'host', env: ENV.dashboardHost, schema: withDefault(text(), '127.0.0.1') },
   port: { flag: 'port', env: ENV.dashboardPort, schema: withDefault(int(0, 65535), 0) },
   token: { env: ENV.dashboardToken, schema: optional(text(/^\S{16,}$/, 'at least 16 characters, no spaces')) },

@@ -6,7 +6,7 @@
  */
 import { CHART_ATTRIBUTION, escapeHtml } from '../shared/web/assets';
 
-export type PageName = 'market' | 'symbol' | 'alerts' | 'pipeline';
+type PageName = 'market' | 'symbol' | 'alerts' | 'pipeline';
 
 const NAV: [PageName, string, string][] = [
   ['market', '/', 'Market'],

@@ -94,9 +94,9 @@ async function main(): Promise<void> {
       out.market_rows_visible_ms = Date.now() - t0;
       stop = feed(source, 1);
       // a string, not a function: tsx (esbuild) would wrap a named inner function in a __name() helper the page lacks
-      const frames = (await page.evaluate(
+      const frames = await page.evaluate<number[]>(
         `new Promise((resolve) => { const d = []; let last = performance.now(); const end = last + 10000; const step = (t) => { d.push(t - last); last = t; if (t < end) requestAnimationFrame(step); else resolve(d); }; requestAnimationFrame(step); })`,
-      )) as number[];
+      );
       stop();
       frames.sort((a, b) => a - b);
       out.market_frame_ms = { p50: Math.round(frames[Math.floor(frames.length * 0.5)]! * 10) / 10, p95: Math.round(frames[Math.floor(frames.length * 0.95)]! * 10) / 10, frames: frames.length };
