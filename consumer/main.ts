@@ -59,6 +59,9 @@ function main(): void {
           metrics.event(e);
           status?.event(e);
         },
+        ...(status !== undefined
+          ? { onStored: (rows, at) => status.stored(shardId, rows, at), onPublished: (a) => status.published(shardId, a) }
+          : {}),
       });
     },
     logger,

@@ -35,6 +35,12 @@ export interface ShardProcessorDeps {
   /** Called the moment it happens, not at batch end (a batch can wait on a
    *  sink for minutes): consumer errors, retries, dead letters stored. */
   onEvent?: (e: ProcessorEvent) => void;
+  /** The rows every sink has just acknowledged, in shard order, and when:
+   *  the local dashboard's live view, told now rather than at batch end
+   *  (a checkpoint, with its lake flush, can take seconds). */
+  onStored?: (rows: readonly EnrichedTick[], storedAt: number) => void;
+  /** An alert just published (not a duplicate or a cooled-down one). */
+  onPublished?: (alert: Alert) => void;
   /** Backoff between attempts while a sink is down. */
   retryDelayMs?: (attempt: number) => number;
   /** Attempts an unclassified error gets before its items are isolated as
@@ -52,7 +58,7 @@ export interface ShardProcessorDeps {
 export type ProcessorEvent =
   | { kind: 'error'; what: string; code: string }
   | { kind: 'retry'; what: string; code: string }
-  | { kind: 'deadLetter'; deadLetterKind: DeadLetterKind };
+  | { kind: 'deadLetter'; deadLetterKind: DeadLetterKind; id: string; reason: string };
 
 /** The counts a batch adds up; status reports and totals sum the same fields. */
 export interface BatchCounters {
@@ -96,6 +102,8 @@ export interface BatchStats extends BatchCounters {
   /** wall-clock ms from producedAt to our sinks' acknowledgement */
   latenciesMs: number[];
   millisBehindLatest?: number;
+  /** The sequence number KCL was checkpointed at during this batch, if it was. */
+  checkpointedAt?: string;
 }
 
 /** What the processor needs from KCL: checkpoint at a sequence number. */
@@ -376,11 +384,17 @@ export class ShardProcessor {
     // again is idempotent in every sink, and the state is not touched.
     for (const r of redriven) rows.push(r);
     stats.redriven += redriven.length;
-    if (rows.length > 0) await this.store(rows);
+    if (rows.length > 0) {
+      await this.store(rows);
+      if (this.deps.onStored !== undefined) this.deps.onStored(rows.map((r) => r.row), this.now());
+    }
     // Alerts in tick order, one at a time: the cooldown depends on order.
     for (const al of alerts) {
       const [res] = await this.deliver('alert publish', [al], ([a]) => this.deps.alerts.publish(a!));
-      if (res.done === 'published') stats.alertsPublished++;
+      if (res.done === 'published') {
+        stats.alertsPublished++;
+        this.deps.onPublished?.(al);
+      }
       for (const f of res.refused) this.log.error('alert refused for good, not published', { alert: f.value, reason: f.reason });
     }
     await Promise.all(dead);
@@ -459,6 +473,7 @@ export class ShardProcessor {
     await this.persist();
     await checkpoint(seq);
     this.checkpointedAt = seq;
+    if (this.batch !== undefined) this.batch.checkpointedAt = seq;
     this.sinceCheckpoint = 0;
     this.appliedSinceCheckpoint = [];
     this.lastCheckpointAt = this.now();
@@ -537,7 +552,7 @@ export class ShardProcessor {
     // The queue refused the letter itself: the log line is then the only copy, so it carries everything.
     for (const f of res.refused) this.log.error('dead-letter queue refused the letter; it is kept in this log line', { letter: f.value, reason: f.reason });
     if (this.batch !== undefined) this.batch.deadLetters++;
-    this.deps.onEvent?.({ kind: 'deadLetter', deadLetterKind: d.kind });
+    this.deps.onEvent?.({ kind: 'deadLetter', deadLetterKind: d.kind, id, reason: d.reason });
   }
 
   private async clearLedger(): Promise<void> {

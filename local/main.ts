@@ -13,6 +13,10 @@ import type { Pipeline } from './pipeline';
 import { UNSTARTED_TARGET, drain, handleInterrupts, localProducerEnv, newRunDir, pipelineTarget, producerLogger, startLocalPipeline, startProducing, stopWorkersGracefully, symbolNames, type Producing } from './session';
 import { latenciesSince, percentile } from './status-server';
 import { judge } from './verdict';
+import { AwsModeUnavailableError, loadDashboardConfig, type DashboardConfig } from '../dashboard/config';
+import { LocalSource } from '../dashboard/local-source';
+import { startDashboard, type Dashboard } from '../dashboard/server';
+import { ENV } from '../shared/env-names';
 
 const USAGE = `Usage: npm start -- [options]
 The producer is the ECS task's own (producer/task.ts, config from producer/config.ts):
@@ -32,6 +36,8 @@ its flags and TICKSTREAM_* variables mean here what they mean there (README, "np
   --shards <n>       Kinesis shards (default 4)
   --workers <n>      KCL consumer daemons (default 1)
   --data <dir>       data directory (default data/)
+  --dashboard-port <n> the live dashboard's port (default: a free one; or TICKSTREAM_DASHBOARD_PORT)
+  --no-dashboard     run without the dashboard
   -h, --help
 A bad value exits 78 (EX_CONFIG) naming the flag or variable; an unknown flag exits 2.`;
 
@@ -48,6 +54,8 @@ const LOCAL_FLAGS = {
   shards: { type: 'string' },
   workers: { type: 'string' },
   data: { type: 'string' },
+  'dashboard-port': { type: 'string' },
+  'no-dashboard': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -56,6 +64,8 @@ interface Options {
   readonly shards: number;
   readonly workers: number;
   readonly dataDir: string;
+  /** The live dashboard's settings; undefined with --no-dashboard. */
+  readonly dashboard: DashboardConfig | undefined;
   /** The producer's flags (PRODUCER_FLAGS), `--symbols <n>` already turned into n synthetic names. */
   readonly producerFlags: Readonly<Record<string, unknown>>;
 }
@@ -78,13 +88,21 @@ export function parseOptions(argv: string[], env: Env): Options | 'help' {
     throw new UsageError((err as Error).message);
   }
   if (values.help === true) return 'help';
-  const { duration, shards, workers, data, help: _help, symbols, ...producer } = values;
+  const { duration, shards, workers, data, help: _help, symbols, 'dashboard-port': dashboardPort, 'no-dashboard': noDashboard, ...producer } = values;
   const local = readSettings(LOCAL_SETTINGS, { flags: { duration, shards, workers, data } });
+  let dashboard: DashboardConfig | undefined;
+  try {
+    dashboard = noDashboard === true ? undefined : loadDashboardConfig(env, { port: dashboardPort });
+  } catch (err) {
+    // TICKSTREAM_MODE=aws in the shell is not a reason to refuse a local run: its dashboard is local
+    if (!(err instanceof AwsModeUnavailableError)) throw err;
+    dashboard = loadDashboardConfig({ ...env, [ENV.mode]: 'local' }, { port: dashboardPort });
+  }
   // --symbols <n>: n synthetic names, as npm start always had; a list goes to the producer as is.
   const symbolsFlag = typeof symbols === 'string' && /^\s*\d+\s*$/.test(symbols) ? symbolNames(readValue('--symbols', symbols, int(1, 100_000))).join(',') : symbols;
   const producerFlags = { ...producer, ...(symbolsFlag === undefined ? {} : { symbols: symbolsFlag }) };
   producerConfigFrom(localProducerEnv(env, UNSTARTED_TARGET), producerFlags);
-  return { ...local, producerFlags };
+  return { ...local, dashboard, producerFlags };
 }
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
@@ -112,6 +130,19 @@ async function run(opts: Options): Promise<number> {
       ? `replay of ${[...r.csvFiles, ...r.parquetFiles].join(', ')} at ${r.speed === Number.POSITIVE_INFINITY ? 'max' : `${r.speed}x`} speed`
       : `${config.source} producer, ${config.symbols.length} symbols${config.source === 'synthetic' ? ` at ${config.synthetic.ratePerSec} ticks/s` : ''}`;
   out(`tickstream: kinesis ${pipeline.stack.kinesisEndpoint}, dynamodb ${pipeline.stack.dynamodbEndpoint}, ${opts.shards} shards, ${opts.workers} KCL worker(s), ${what}`);
+  // The producer starts below; until then the dashboard shows no produced count.
+  let producedSoFar = (): number | null => null;
+  let dashboard: Dashboard | undefined;
+  if (opts.dashboard !== undefined) {
+    try {
+      const source = new LocalSource({ dataDir: opts.dataDir, live: { onReport: (l) => pipeline.status.onReport(l), produced: () => producedSoFar(), since: t0 } });
+      dashboard = await startDashboard({ source, host: opts.dashboard.host, port: opts.dashboard.port, token: opts.dashboard.token, staticDir: path.join(__dirname, '..', 'dashboard', 'web') });
+      out(`dashboard: ${dashboard.url}`);
+    } catch (err) {
+      // the pipeline runs without it: a taken port is no reason to stop a run
+      out(`tickstream: dashboard not started: ${(err as Error).message}`);
+    }
+  }
 
   const abort = new AbortController();
   const interrupts = handleInterrupts({
@@ -129,10 +160,12 @@ async function run(opts: Options): Promise<number> {
   } catch (err) {
     interrupts.dispose();
     clearTimeout(timer);
+    await dashboard?.close();
     await pipeline.stop();
     throw err;
   }
   const { writer, metrics: producerMetrics } = producer;
+  producedSoFar = () => writer.stats.recordsSent;
 
   const tty = process.stdout.isTTY;
   const statusLine = (): string => {
@@ -176,6 +209,7 @@ async function run(opts: Options): Promise<number> {
   await stopWorkersGracefully(pipeline);
   const checkpointed = await pipeline.leaseCheckpoints();
   const rows = await pipeline.countRows(pipeline.tables.ticks);
+  await dashboard?.close();
   await pipeline.stop();
 
   const t = pipeline.status.totals;
@@ -219,6 +253,7 @@ async function run(opts: Options): Promise<number> {
   out('──────────────────');
   for (const [k, v] of Object.entries(summary)) out(`  ${k.padEnd(32)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
   out(`  ${'result'.padEnd(32)} ${verdict.line}`);
+  if (dashboard !== undefined) out(`dashboard: ${dashboard.url} (closed with this run; \`npm run dashboard -- --data ${opts.dataDir}\` shows its history)`);
   return verdict.ok ? 0 : 1;
 }
 

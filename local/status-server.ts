@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { addCounters, zeroCounters, type BatchCounters } from '../consumer/shard-processor';
-import type { StatusMessage } from '../consumer/status';
+import { LostReports, type StatusMessage } from '../consumer/status';
 
 export interface ConsumerTotals extends BatchCounters {
   /** Shards whose record processor has started, by any worker. */
@@ -21,15 +21,18 @@ export interface ConsumerTotals extends BatchCounters {
    *  first write, so "after the parents' SHARD_END" can be checked. */
   firstAppliedByShard: Map<string, number>;
   workers: Set<string>;
+  /** Datagrams lost on the way (`lost.lost`). */
+  reportsLost: LostReports;
 }
 
 export function emptyTotals(): ConsumerTotals {
-  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], latencySamples: 0, processors: new Map(), firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set() };
+  return { ...zeroCounters(), shardsStarted: new Set(), behindByShard: new Map(), latenciesMs: [], latencySamples: 0, processors: new Map(), firstAppliedAt: undefined, firstAppliedByShard: new Map(), workers: new Set(), reportsLost: new LostReports() };
 }
 
 /** Adds one processor report to the totals; `now` is when it arrived. */
 export function addStatus(t: ConsumerTotals, m: StatusMessage, now: number): void {
   addCounters(t, m);
+  t.reportsLost.see(m);
   for (const s of m.started ?? []) t.shardsStarted.add(s);
   t.workers.add(m.worker);
   if (m.shardId !== 'unknown') {
@@ -60,7 +63,10 @@ export function latenciesSince(t: ConsumerTotals, mark: number): number[] {
 /** Collects the record processors' UDP progress reports (consumer/status.ts). */
 export class StatusServer {
   readonly totals: ConsumerTotals = emptyTotals();
-  private readonly sock = dgram.createSocket('udp4');
+  // A larger receive buffer rides out a busy event loop (the producer runs in
+  // this process); Linux caps it at net.core.rmem_max, and what is still
+  // dropped is counted (reportsLost).
+  private readonly sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 * 1024 * 1024 });
   private readonly listeners = new Set<(m: StatusMessage, at: number) => void>();
   port = 0;
 

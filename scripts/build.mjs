@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const startedAt = Date.now();
 try {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  // the server and processes, then the dashboard's browser scripts (their own project: DOM, ES modules)
+  for (const project of ['tsconfig.build.json', 'dashboard/web/tsconfig.json']) {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', project], { stdio: 'inherit' });
+  }
 } catch {
   process.exit(1); // tsc has printed why
 }

@@ -73,6 +73,10 @@ export const ENV = {
   syntheticSeed: 'TICKSTREAM_SYNTHETIC_SEED',
   syntheticRate: 'TICKSTREAM_SYNTHETIC_RATE',
   syntheticMaxTicks: 'TICKSTREAM_SYNTHETIC_MAX_TICKS',
+  /** dashboard: where it listens (127.0.0.1 unless set), its port (0: a free one), and the token any other host requires */
+  dashboardHost: 'TICKSTREAM_DASHBOARD_HOST',
+  dashboardPort: 'TICKSTREAM_DASHBOARD_PORT',
+  dashboardToken: 'TICKSTREAM_DASHBOARD_TOKEN',
   /** 'aws' in ECS; 'local' with emulators and the local lake. */
   mode: 'TICKSTREAM_MODE',
 } as const;

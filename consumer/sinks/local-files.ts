@@ -22,7 +22,7 @@ export const ALERTS_FILE = 'alerts.jsonl';
 export const DEAD_LETTERS_FILE = 'dead-letters.jsonl';
 
 /** Parse a JSON-lines file; a torn last line (crash mid-write) is skipped. */
-async function readJsonLines(file: string, logger?: Logger): Promise<unknown[]> {
+export async function readJsonLines(file: string, logger?: Logger): Promise<unknown[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

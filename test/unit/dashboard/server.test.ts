@@ -1,0 +1,137 @@
+import http from 'node:http';
+import { loadDashboardConfig, AwsModeUnavailableError } from '../../../dashboard/config';
+import { DashboardTokenError, startDashboard, type Dashboard } from '../../../dashboard/server';
+import type { LiveEvent } from '../../../dashboard/wire';
+import { ConfigError } from '../../../shared/runtime/config';
+import { FakeSource, marketRowOf, onServerEvents, pointOf } from '../../helpers/dashboard';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function request(url: string, o: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Reads server-sent events until `until` holds; the first is the snapshot. */
+function readEvents(url: string, until: (events: LiveEvent[]) => boolean): Promise<LiveEvent[]> {
+  return new Promise((resolve) => {
+    const events: LiveEvent[] = [];
+    const req = onServerEvents(url, (data) => {
+      events.push(JSON.parse(data) as LiveEvent);
+      if (until(events)) {
+        req.destroy();
+        resolve(events);
+      }
+    });
+  });
+}
+
+describe('dashboard server', () => {
+  let source: FakeSource;
+  let dash: Dashboard;
+  beforeEach(async () => {
+    source = new FakeSource();
+    source.rows.set('AAPL', marketRowOf('AAPL', 1000, 10));
+    source.histories.set('AAPL', [pointOf(1000, 10)]);
+    dash = await startDashboard({ source, host: '127.0.0.1', port: 0, staticDir: '/nonexistent', flushMs: 20 });
+  });
+  afterEach(() => dash.close());
+
+  it('serves every page with a policy that lets only its own scripts run', async () => {
+    for (const path of ['/', '/alerts', '/pipeline', '/symbol/AAPL']) {
+      const r = await request(`${dash.url}${path.slice(1)}`);
+      expect({ path, status: r.status, type: r.headers['content-type'], csp: r.headers['content-security-policy'] }).toEqual({ path, status: 200, type: 'text/html; charset=utf-8', csp: expect.stringContaining("script-src 'self';") as unknown });
+    }
+  });
+
+  it('answers an unknown symbol with a 404 page that names it', async () => {
+    const r = await request(`${dash.url}symbol/MSFT`);
+    expect({ status: r.status, type: r.headers['content-type'], says: r.body.includes('unknown symbol MSFT') }).toEqual({ status: 404, type: 'text/html; charset=utf-8', says: true });
+  });
+
+  it.each([
+    ['a path segment that is not a symbol', 'symbol/%3Cimg%20src%3Dx%3E'],
+    ['a symbol filter that is not a symbol', 'alerts?symbol=%3Cscript%3Ealert(1)%3C%2Fscript%3E'],
+    ['a lower-case symbol filter', 'alerts?symbol=aapl'],
+    ['an alert type that does not exist', 'alerts?type=EVERYTHING'],
+    ['a parameter the page does not take', '?q=1'],
+    ['a stream for a non-symbol', 'events?symbol=..%2F..'],
+    ['a stream for an unknown topic', 'events?topics=secrets'],
+  ])('refuses %s with 400, and echoes nothing as markup', async (_what, path) => {
+    const r = await request(`${dash.url}${path}`);
+    expect({ status: r.status, markup: /<(img|script)[\s>]/i.test(r.body.replace(/<script type="module" src="\/static\/[a-z-]+\.js"><\/script>/g, '')) }).toEqual({ status: 400, markup: false });
+  });
+
+  it('is read-only', async () => {
+    const r = await request(dash.url, { method: 'POST' });
+    expect({ status: r.status, allow: r.headers.allow }).toEqual({ status: 405, allow: 'GET, HEAD' });
+  });
+
+  it('streams a snapshot, then one event per flush in which a symbol updated many times appears once, at its latest', async () => {
+    const events = readEvents(`${dash.url}events?topics=market`, (e) => e.length >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    const rows = [];
+    for (let i = 1; i <= 500; i++) for (const s of ['AAPL', 'MSFT']) rows.push({ row: marketRowOf(s, 1000 + i, 10 + i), point: pointOf(1000 + i, 10 + i) });
+    source.emit({ rows });
+    const got = await events;
+    expect(got[0]?.market?.map((r) => r.symbol)).toEqual(['AAPL']);
+    expect(got[1]?.market?.map((r) => [r.symbol, r.ts])).toEqual([
+      ['AAPL', 1500],
+      ['MSFT', 1500],
+    ]);
+  });
+
+  it("gives a symbol's follower every new point of that symbol in order (its history is at /api/symbol/<SYM>)", async () => {
+    const events = readEvents(`${dash.url}events?symbol=AAPL`, (e) => e.length >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    source.emit({ rows: [1, 2, 3].map((i) => ({ row: marketRowOf('AAPL', 1000 + i, 10), point: pointOf(1000 + i, 10) })).concat([{ row: marketRowOf('MSFT', 5, 1), point: pointOf(5, 1) }]) });
+    const got = await events;
+    expect(got.map((e) => e.points?.map((p) => p.ts))).toEqual([[], [1001, 1002, 1003]]);
+    expect(JSON.parse((await request(`${dash.url}api/symbol/AAPL`)).body)).toEqual({ symbol: 'AAPL', points: [pointOf(1000, 10)] });
+  });
+});
+
+describe('dashboard token', () => {
+  it('refuses to start on a non-loopback address without one', async () => {
+    await expect(startDashboard({ source: new FakeSource(), host: '0.0.0.0', port: 0, staticDir: '/nonexistent' })).rejects.toThrow(DashboardTokenError);
+    expect(() => loadDashboardConfig({ TICKSTREAM_DASHBOARD_HOST: '0.0.0.0' })).toThrow(new ConfigError('TICKSTREAM_DASHBOARD_TOKEN', 'a token (required because TICKSTREAM_DASHBOARD_HOST / --host is 0.0.0.0, not 127.0.0.1)'));
+  });
+
+  it('once set, is asked of every request: header, or a ?token= that becomes a cookie', async () => {
+    const token = 'a-long-enough-test-token';
+    const dash = await startDashboard({ source: new FakeSource(), host: '127.0.0.1', port: 0, token, staticDir: '/nonexistent' });
+    try {
+      const none = await request(`${dash.url}pipeline`);
+      const wrong = await request(`${dash.url}pipeline`, { headers: { authorization: 'Bearer a-long-enough-test-tokem' } });
+      const bearer = await request(`${dash.url}pipeline`, { headers: { authorization: `Bearer ${token}` } });
+      const link = await request(`${dash.url}pipeline?token=${token}`);
+      const cookie = (link.headers['set-cookie'] ?? [])[0]?.split(';')[0] ?? '';
+      const withCookie = await request(`${dash.url}api/pipeline`, { headers: { cookie } });
+      expect({ none: none.status, wrong: wrong.status, bearer: bearer.status, link: [link.status, link.headers.location], withCookie: withCookie.status }).toEqual({ none: 401, wrong: 401, bearer: 200, link: [303, '/pipeline'], withCookie: 200 });
+    } finally {
+      await dash.close();
+    }
+  });
+});
+
+describe('dashboard config', () => {
+  it('refuses AWS mode, naming what it would need', () => {
+    expect(() => loadDashboardConfig({ TICKSTREAM_MODE: 'aws' })).toThrow(AwsModeUnavailableError);
+    expect(() => loadDashboardConfig({ TICKSTREAM_MODE: 'aws' })).toThrow(/latest table.*Athena.*lease table.*DLQ/);
+  });
+
+  it('binds 127.0.0.1 on a free port by default', () => {
+    expect(loadDashboardConfig({})).toEqual({ host: '127.0.0.1', port: 0, token: undefined });
+  });
+});
