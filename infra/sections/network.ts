@@ -26,8 +26,9 @@ export function network({ stack, cfg }: Section, logKey: kms.IKey): ec2.Vpc {
     // The default security group allows all traffic between its members
     // and all egress; nothing here uses it, and AWS recommends it allow
     // nothing (Security Hub EC2.2). CDK strips its rules with a custom
-    // resource (a Lambda: its cdk-nag findings are acknowledged in
-    // first-deploy.ts). https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html
+    // resource (a Lambda aws-cdk-lib provides: see cdkProvidedLambdas in
+    // first-deploy.ts, with what cdk-nag says about it).
+    // https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html
     restrictDefaultSecurityGroup: true,
     subnetConfiguration: [
       { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
