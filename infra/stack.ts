@@ -25,6 +25,7 @@ import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../shared/stack-outputs';
 import type { InfraConfig } from './config';
 import { messaging } from './sections/alerts';
 import { catalog } from './sections/catalog';
@@ -40,9 +41,6 @@ import { network } from './sections/network';
 import { producerService } from './sections/producer-service';
 import { tickStream } from './sections/stream';
 import { tables, type AppTables } from './sections/tables';
-
-/** The stack output scripts/deploy.ts reads to check the ops topic's subscribers. */
-export const OPS_TOPIC_OUTPUT = 'OpsTopicArn';
 
 export interface TickstreamStackProps extends StackProps {
   readonly config: InfraConfig;
@@ -131,7 +129,7 @@ export class TickstreamStack extends Stack {
     out('LakeBucketName', lakeBucket.bucketName, 'Parquet lake');
     out('AthenaWorkgroupName', cfg.appName, 'Athena workgroup with the named queries');
     out('AlertTopicArn', msg.alertTopic.topicArn, 'SNS alerts');
-    out(OPS_TOPIC_OUTPUT, msg.opsTopic.topicArn, 'SNS ops alarms and budget notifications (npm run deploy checks it has a confirmed subscriber)');
+    out(STACK_OUTPUTS.opsTopicArn, msg.opsTopic.topicArn, 'SNS ops alarms and budget notifications (npm run deploy checks it has a confirmed subscriber)');
     out('DeadLetterQueueUrl', msg.dlq.queueUrl, 'SQS dead letters');
     out('ProducerLogGroup', producer.logGroup.logGroupName, 'aws logs tail <this> --follow');
     out('ConsumerLogGroup', consumer.logGroup.logGroupName, 'aws logs tail <this> --follow');
