@@ -16,7 +16,7 @@ beforeAll(() => {
 }, 120_000);
 
 type FullResource = { Type: string; Properties?: Json; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string };
-const all = (): Record<string, FullResource> => s.json.Resources as Record<string, FullResource>;
+const all = (): Record<string, FullResource> => s.json.Resources;
 const idsOf = (type: string): string[] => resourcesOfType(s, type).map((r) => r.id);
 const serviceId = (prefix: string): string => {
   const id = idsOf('AWS::ECS::Service').find((x) => x.startsWith(prefix));
