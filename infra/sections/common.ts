@@ -46,7 +46,7 @@ export const DATA_REMOVAL_POLICY = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
  * needs it: CloudFormation). kms:ViaService:
  * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
  */
-export const KMS_USE_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
+const KMS_USE_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
 
 /** The services whose requests may use a key for a task (kms:ViaService). */
 export type KeyUsingService = 'kinesis' | 'dynamodb' | 'sns' | 'sqs' | 's3';
