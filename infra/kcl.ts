@@ -40,10 +40,36 @@ export function kclTableNames(appName: string, major: KclMajor = KCL_MAJOR): str
   return major === 3 ? [appName, `${appName}-WorkerMetricStats`, `${appName}-CoordinatorState`] : [appName];
 }
 
-/** DynamoDB actions the KCL performs on its metadata tables (AWS's documented minimum). */
+/**
+ * DynamoDB actions the KCL performs on its metadata tables, which the stack
+ * creates (infra/sections/tables.ts) before any consumer task starts
+ * (infra/sections/first-deploy.ts).
+ *
+ * No CreateTable and no UpdateTable: KCL core 3.5.1 (the version the pom
+ * pins) calls them only on tables or indexes that do not exist yet, and the
+ * stack creates all three tables and the lease table's GSI. From the source
+ * at tag v3.5.1 of github.com/awslabs/amazon-kinesis-client:
+ * - amazon-kinesis-client/src/main/java/software/amazon/kinesis/leases/dynamodb/DynamoDBLeaseRefresher.java
+ *   lines 221-226: createTableIfNotExists returns as soon as DescribeTable
+ *   finds the lease table; CreateTable (line 240) only when it does not.
+ *   Lines 340-378: createLeaseOwnerToLeaseKeyIndexIfNotExists returns the
+ *   status when DescribeTable shows the GSI; UpdateTable (line 397) only
+ *   when it is missing. UpdateContinuousBackups (line 213) only with
+ *   leaseTablePitrEnabled, default false (LeaseManagementConfig.java line
+ *   73) and not set by consumer/kcl/properties.ts; the stack enables PITR.
+ * - coordinator/delegate/LegacyTableCoordinatorStateDAODelegate.java lines
+ *   76-90 and worker/metricstats/delegate/LegacyTableWorkerMetricStatsDAODelegate.java
+ *   lines 71-86: the other two tables are only described, never created,
+ *   by the core 3.5 code that reads them. utils/DdbUtil.java's tableCreator
+ *   (line 70) has no caller in 3.5.1, and coordinator/DynamoDbAsyncToSyncClientAdapter.java
+ *   (line 85) only forwards the lock client's calls; nothing asks it to
+ *   create the lock table.
+ * DescribeTable stays on all three (see below); losing CreateTable means a
+ * KCL pointed at a missing table fails with AccessDenied instead of
+ * creating an unencrypted one outside the stack.
+ */
 export function kclTableActions(major: KclMajor = KCL_MAJOR): string[] {
   const base = [
-    'dynamodb:CreateTable',
     'dynamodb:DescribeTable',
     'dynamodb:Scan',
     'dynamodb:GetItem',
@@ -51,13 +77,13 @@ export function kclTableActions(major: KclMajor = KCL_MAJOR): string[] {
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
   ];
-  // KCL 3.x adds the leaseOwner GSI to the lease table with UpdateTable and
-  // reads it with Query; 2.x only scans the lease table. DescribeTable must
+  // KCL 3.x reads the leaseOwner GSI (which the stack creates) with Query;
+  // 2.x only scans the lease table. DescribeTable must
   // stay on all three tables: core 3.5 calls it on WorkerMetricStats and
   // CoordinatorState at every start to choose the table mode, and any answer
   // but ResourceNotFound (AccessDenied) fails the Scheduler's initialisation
   // (Legacy*DAODelegate.initialize()).
-  return major === 3 ? [...base, 'dynamodb:UpdateTable', 'dynamodb:Query'] : base;
+  return major === 3 ? [...base, 'dynamodb:Query'] : base;
 }
 
 /** Kinesis actions for POLLING retrieval (no enhanced fan-out, so no consumer ARNs). */

@@ -6,10 +6,10 @@
  */
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME } from '../shared/stack-outputs';
 import { loadInfraConfig } from './config';
 import { TickstreamStack } from './stack';
 
-const STACK_NAME = 'Tickstream';
 
 export interface BuiltApp {
   readonly app: App;

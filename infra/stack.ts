@@ -25,12 +25,15 @@ import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../shared/stack-outputs';
 import type { InfraConfig } from './config';
 import { messaging } from './sections/alerts';
 import { catalog } from './sections/catalog';
 import { compute } from './sections/cluster';
 import type { Section } from './sections/common';
 import { consumerService } from './sections/consumer-service';
+import { cdkProvidedLambdas, firstDeployOrder } from './sections/first-deploy';
+import { budget } from './sections/budget';
 import { keys } from './sections/keys';
 import { lakeBuckets, lakeDelivery } from './sections/lake';
 import { monitoring } from './sections/monitoring';
@@ -77,9 +80,10 @@ export class TickstreamStack extends Stack {
 
     const stackKeys = keys(section);
     const { dataKey } = stackKeys;
-    const vpc = network(section);
+    const vpc = network(section, dataKey);
     this.stream = tickStream(section, dataKey);
-    this.tables = tables(section, dataKey);
+    const allTables = tables(section, dataKey);
+    this.tables = allTables.app;
     const { lakeBucket, athenaResults } = lakeBuckets(section, dataKey);
     this.lakeBucket = lakeBucket;
     const glueTable = catalog(section, dataKey, lakeBucket, athenaResults);
@@ -101,7 +105,21 @@ export class TickstreamStack extends Stack {
     });
     this.consumerService = consumer.service;
 
-    this.alarms = monitoring(section, { stream: this.stream, deliveryStream: this.deliveryStream, messaging: msg });
+    firstDeployOrder(section, { vpc, cluster: cmp.cluster, producer: producer.service, consumer: consumer.service, kclTables: allTables.kcl });
+
+
+    this.alarms = monitoring(section, {
+      stream: this.stream,
+      deliveryStream: this.deliveryStream,
+      messaging: msg,
+      cluster: cmp.cluster,
+      producerService: producer.service,
+      consumerService: consumer.service,
+      appTables: Object.values(this.tables),
+      kclTables: allTables.kcl,
+    });
+    budget(section, msg.opsTopic);
+    cdkProvidedLambdas(section);
 
     const out = (id: string, value: string, description: string): void => void new CfnOutput(this, id, { value, description });
     out('StreamName', this.stream.streamName, 'Kinesis stream');
@@ -111,6 +129,7 @@ export class TickstreamStack extends Stack {
     out('LakeBucketName', lakeBucket.bucketName, 'Parquet lake');
     out('AthenaWorkgroupName', cfg.appName, 'Athena workgroup with the named queries');
     out('AlertTopicArn', msg.alertTopic.topicArn, 'SNS alerts');
+    out(STACK_OUTPUTS.opsTopicArn, msg.opsTopic.topicArn, 'SNS ops alarms and budget notifications (npm run deploy checks it has a confirmed subscriber)');
     out('DeadLetterQueueUrl', msg.dlq.queueUrl, 'SQS dead letters');
     out('ProducerLogGroup', producer.logGroup.logGroupName, 'aws logs tail <this> --follow');
     out('ConsumerLogGroup', consumer.logGroup.logGroupName, 'aws logs tail <this> --follow');

@@ -5,7 +5,7 @@
 import type { AthenaClient, ColumnInfo } from '@aws-sdk/client-athena';
 import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { describeError } from '../shared/describe-error';
-import { renderQuery } from '../shared/queries';
+import { athenaTicksTable, dedupedTicks, renderQuery } from '../shared/queries';
 import { QueryError, dtFilter, type Cell, type DateRange, type QueryResult } from './query';
 import { sleep } from '../shared/runtime/sleep';
 
@@ -48,18 +48,11 @@ function athenaCell(v: string | undefined, info: ColumnInfo | undefined): Cell {
   }
 }
 
-/**
- * What `{{table}}` becomes on Athena. Firehose is at-least-once, so after a
- * replay the S3 lake can hold a row twice; rows are a pure function of the
- * tick, so the copies are identical and DISTINCT removes them exactly (the
- * local lake sink never writes them: see consumer/sinks/lake-sink.ts). Trino
- * pushes filters on these columns (dt included) below the DISTINCT, so
- * partition pruning still applies.
- */
+/** What `{{table}}` becomes on Athena: deduplicated (shared/queries.ts dedupedTicks) unless told otherwise. */
 export function athenaTable(database: string, dedup = true, range?: DateRange): string {
-  const table = `"${database.replace(/"/g, '""')}"."ticks"`;
+  const table = athenaTicksTable(database);
   const where = dtFilter(range);
-  if (dedup) return `(SELECT DISTINCT * FROM ${table}${where}) ticks`;
+  if (dedup) return dedupedTicks(table, where);
   return where === '' ? table : `(SELECT * FROM ${table}${where}) ticks`;
 }
 

@@ -27,24 +27,6 @@ export function resolveSql(nameOrSql: string): string {
   return isNamedQuery(nameOrSql) ? NAMED_QUERIES[nameOrSql].sql : nameOrSql;
 }
 
-export function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** Inclusive UTC date bounds on the `dt` partition, YYYY-MM-DD. */
-export interface DateRange {
-  from?: string;
-  to?: string;
-}
-
-/**
- * ` WHERE dt …` for a range, '' without one. On Athena this is what keeps a
- * query from scanning the whole lake (partition projection prunes on it);
- * DuckDB prunes the hive directories the same way.
- */
-export function dtFilter(range: DateRange | undefined): string {
-  const parts: string[] = [];
-  if (range?.from !== undefined) parts.push(`dt >= ${sqlString(range.from)}`);
-  if (range?.to !== undefined) parts.push(`dt <= ${sqlString(range.to)}`);
-  return parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`;
-}
+// The SQL pieces live in shared/queries.ts, where infra/ (the stack's
+// Athena named queries and prepared statements) reads them too.
+export { dtFilter, sqlString, type DateRange } from '../shared/queries';

@@ -22,6 +22,7 @@ import {
   type Env,
   type Setting,
 } from '../shared/runtime/config';
+import { logLevelSetting, missingSourceInput, pollIntervalSetting } from '../shared/runtime/task-settings';
 
 /**
  * The producer's configuration, read once at start-up from the environment
@@ -110,13 +111,13 @@ const PRODUCER_SETTINGS = {
   awsEndpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
   kinesisEndpoint: { env: ENV.kinesisEndpoint, schema: optional(httpUrl()) },
   dynamodbEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
-  logLevel: { env: ENV.logLevel, schema: withDefault(oneOf(['error', 'warn', 'info', 'debug']), 'info') },
+  logLevel: { env: ENV.logLevel, schema: withDefault(logLevelSetting(), 'info') },
   workerId: { env: ENV.workerId, schema: optional(text()) },
   maxRecordsPerBatch: { env: ENV.producerBatchRecords, schema: withDefault(int(1, KINESIS_MAX_RECORDS_PER_BATCH), KINESIS_MAX_RECORDS_PER_BATCH) },
   maxBytesPerBatch: { env: ENV.producerBatchBytes, schema: withDefault(int(1024 * 1024, KINESIS_MAX_BYTES_PER_BATCH), KINESIS_MAX_BYTES_PER_BATCH) },
   maxInFlight: { env: ENV.producerMaxInFlight, schema: withDefault(int(1, 64), 4) },
   maxRetries: { env: ENV.producerMaxRetries, schema: withDefault(int(0, 100), 10) },
-  pollIntervalMs: { env: ENV.pollIntervalMs, flag: 'interval', schema: withDefault(int(1_000, 3_600_000), 30_000) },
+  pollIntervalMs: { env: ENV.pollIntervalMs, flag: 'interval', schema: withDefault(pollIntervalSetting(), 30_000) },
   yahooBatchSize: { env: ENV.yahooBatchSize, schema: withDefault(int(1, 100), 100) },
   yahooConcurrency: { env: ENV.yahooConcurrency, schema: withDefault(int(1, 16), 4) },
   yahooTimeoutMs: { env: ENV.yahooTimeoutMs, schema: withDefault(int(500, 120_000), 10_000) },
@@ -172,10 +173,12 @@ export function producerConfigFrom(env: Env, flags: Readonly<Record<string, unkn
   const sourceSet = lookup(PRODUCER_SETTINGS.source, { env, flags }).raw !== undefined;
   const source = !sourceSet && s.csvFiles.length + s.parquetFiles.length > 0 ? 'replay' : s.source;
   const symbols = s.symbols ?? (s.symbolsFile !== undefined ? symbolsFromFile(name('symbolsFile'), s.symbolsFile) : []);
-  if (source !== 'replay' && symbols.length === 0) {
+  // The same rule refuses a deployment at synth (infra/config.ts).
+  const missing = missingSourceInput(source, { symbols: symbols.length, replayFiles: s.csvFiles.length + s.parquetFiles.length });
+  if (missing === 'symbols') {
     throw new ConfigError(ENV.symbols, `a comma-separated symbol list (or ${ENV.symbolsFile}) for source ${source}`);
   }
-  if (source === 'replay' && s.csvFiles.length + s.parquetFiles.length === 0) {
+  if (missing === 'replayFiles') {
     throw new ConfigError(ENV.replayCsv, `at least one CSV (--csv) or Parquet (--parquet / ${ENV.replayParquet}) file for source replay`);
   }
   const kinesisEndpoint = s.kinesisEndpoint ?? s.awsEndpoint;

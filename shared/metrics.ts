@@ -46,8 +46,6 @@ export const METRIC = {
   signals: 'Signals',
   /** Alerts published to SNS (after deduplication). */
   alertsPublished: 'AlertsPublished',
-  /** Alerts dropped by the conditional put on the alert id. */
-  alertsDeduplicated: 'AlertsDeduplicated',
   /** millisBehindLatest reported by the KCL with each batch. */
   millisBehindLatest: 'MillisBehindLatest',
   /** Time from the tick's producedAt to its processing, ms. */
@@ -70,7 +68,6 @@ export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = {
   SinkRetries: 'Count',
   Signals: 'Count',
   AlertsPublished: 'Count',
-  AlertsDeduplicated: 'Count',
   MillisBehindLatest: 'Milliseconds',
   EndToEndLatencyMs: 'Milliseconds',
 };

@@ -70,6 +70,63 @@ export function isNamedQuery(name: string): name is NamedQueryName {
   return Object.prototype.hasOwnProperty.call(NAMED_QUERIES, name);
 }
 
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Inclusive UTC date bounds on the `dt` partition, YYYY-MM-DD. */
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
+/**
+ * ` WHERE dt …` for a range, '' without one. On Athena this is what keeps a
+ * query from scanning the whole lake (partition projection prunes on it);
+ * DuckDB prunes the hive directories the same way.
+ */
+export function dtFilter(range: DateRange | undefined): string {
+  const parts: string[] = [];
+  if (range?.from !== undefined) parts.push(`dt >= ${sqlString(range.from)}`);
+  if (range?.to !== undefined) parts.push(`dt <= ${sqlString(range.to)}`);
+  return parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`;
+}
+
+/** The Glue ticks table, quoted for Athena. */
+export function athenaTicksTable(database: string): string {
+  return `"${database.replace(/"/g, '""')}"."ticks"`;
+}
+
+/**
+ * The ticks table read through SELECT DISTINCT, with an optional ` WHERE …`
+ * on it: what `{{table}}` becomes on Athena, for `npm run query` and for the
+ * stack's named queries and prepared statements alike. Firehose is
+ * at-least-once, so after a redelivery the S3 lake can hold a row twice;
+ * rows are a pure function of the tick, so the copies are identical and
+ * DISTINCT removes them exactly (the local lake sink never writes them: see
+ * consumer/sinks/lake-sink.ts). Trino pushes filters on these columns (dt
+ * included) below the DISTINCT, so partition pruning still applies.
+ */
+export function dedupedTicks(table: string, where = ''): string {
+  return `(SELECT DISTINCT * FROM ${table}${where}) ticks`;
+}
+
+/**
+ * The dt range of an Athena prepared statement: two parameters, from and
+ * to (inclusive, YYYY-MM-DD), in that order, as `npm run query --from --to`
+ * filters them (dtFilter), so `EXECUTE <name> USING '<from>', '<to>'` scans
+ * and answers exactly what the CLI does for that range.
+ */
+export const DT_RANGE_PARAMETERS = ' WHERE dt >= ? AND dt <= ?';
+
+/**
+ * The default range of a saved (named) query on Athena: today and the six
+ * days before it (UTC, Athena's session zone), so running one from the
+ * console scans a week, not the whole lake. Trino folds current_date to a
+ * constant before planning, so partition projection still prunes on it.
+ */
+export const DT_LAST_7_DAYS = " WHERE dt >= CAST(current_date - INTERVAL '6' DAY AS varchar)";
+
 /** Substitute the table reference for every `{{table}}`. */
 export function renderQuery(sql: string, table: string): string {
   return sql.replace(/\{\{table\}\}/g, table);

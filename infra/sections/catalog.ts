@@ -3,7 +3,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { glueColumns, PARTITION_COLUMN } from '../../shared/enriched';
-import { NAMED_QUERIES, NAMED_QUERY_NAMES, renderQuery } from '../../shared/queries';
+import { athenaTicksTable, dedupedTicks, DT_LAST_7_DAYS, DT_RANGE_PARAMETERS, NAMED_QUERIES, NAMED_QUERY_NAMES, renderQuery, type NamedQueryName } from '../../shared/queries';
 import { TICK_BOUNDS } from '../../shared/tick';
 import { glueDatabaseName, type Section } from './common';
 import { LAKE_PREFIX } from './lake';
@@ -78,19 +78,35 @@ export function catalog({ stack, cfg }: Section, dataKey: kms.IKey, lakeBucket: 
       },
     },
   });
-  const athenaTable = `"${dbName}"."ticks"`;
+  // Both read the table as `npm run query` does (shared/queries.ts
+  // dedupedTicks), so a row Firehose delivered twice counts once, and both
+  // scan a bounded range: the saved query the last seven days, the
+  // prepared statement the range it is executed with.
+  const table = athenaTicksTable(dbName);
   for (const name of NAMED_QUERY_NAMES) {
     const q = new athena.CfnNamedQuery(stack, `Query-${name}`, {
       name,
-      description: NAMED_QUERIES[name].description,
+      description: `${NAMED_QUERIES[name].description} (last 7 days; for any range: EXECUTE ${preparedStatementName(name)} USING '<from>', '<to>')`,
       database: dbName,
       workGroup: workgroup.name,
-      queryString: renderQuery(NAMED_QUERIES[name].sql, athenaTable),
+      queryString: renderQuery(NAMED_QUERIES[name].sql, dedupedTicks(table, DT_LAST_7_DAYS)),
     });
     q.node.addDependency(workgroup);
     q.node.addDependency(glueDb);
+    const p = new athena.CfnPreparedStatement(stack, `Statement-${name}`, {
+      statementName: preparedStatementName(name),
+      workGroup: workgroup.name,
+      description: `${NAMED_QUERIES[name].description}; parameters: from, to (YYYY-MM-DD, inclusive)`,
+      queryStatement: renderQuery(NAMED_QUERIES[name].sql, dedupedTicks(table, DT_RANGE_PARAMETERS)),
+    });
+    p.node.addDependency(workgroup);
   }
   return glueTable;
+}
+
+/** Athena statement names take no dashes: top-movers -> top_movers. */
+export function preparedStatementName(name: NamedQueryName): string {
+  return name.replace(/-/g, '_');
 }
 
 /** Where Athena writes results: the workgroup's setting, and the consumer's env for its own queries. */

@@ -13,7 +13,7 @@ import { ENV } from '../../shared/env-names';
 import { KCL_KINESIS_ACTIONS, KCL_MAJOR, KCL_PUBLISHES_METRICS, kclTableActions, kclTableNames } from '../kcl';
 import { athenaOutput } from './catalog';
 import type { Compute } from './cluster';
-import { allow, glueDatabaseName, KMS_USE_ACTIONS, type Section } from './common';
+import { allow, allowKeyVia, glueDatabaseName, type Section } from './common';
 import { fargateTask } from './fargate-task';
 import { lakePrefixFinding } from './lake';
 import type { Messaging } from './alerts';
@@ -72,6 +72,7 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
     stopTimeout: Duration.seconds(CONSUMER_STOP_TIMEOUT_SECONDS),
     contextDir: d.compute.contextDir,
     logRetention: cfg.logRetentionDays,
+    logKey: d.dataKey,
   });
   const role = task.taskRole;
   allow(role, KCL_KINESIS_ACTIONS, [d.stream.streamArn]);
@@ -102,7 +103,7 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
     id: lakePrefixFinding(d.lakeBucket, DEAD_LETTER_OBJECT_PREFIX),
     reason: 'Oversized dead letters are written as dead-letters/dt=<date>/<letter id>.json, one object per letter, so the key is not known in advance; the grant is PutObject only, on that prefix of one bucket.',
   });
-  allow(role, KMS_USE_ACTIONS, [d.dataKey.keyArn]);
+  allowKeyVia(role, d.dataKey, ['kinesis', 'dynamodb', 'sns', 'sqs', 's3']);
   if (KCL_MAJOR === 3) {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${cfg.appName}/index/*]`,

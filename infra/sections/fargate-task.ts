@@ -1,6 +1,7 @@
 import { type Duration, RemovalPolicy, Size, type Stack, Validations } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
 /** What differs between the producer's and the consumer's Fargate task. */
@@ -14,7 +15,19 @@ interface TaskSpec {
   readonly stopTimeout: Duration;
   readonly contextDir: string;
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the log group (its key policy must allow CloudWatch Logs: keys.ts). */
+  readonly logKey: kms.IKey;
 }
+
+/**
+ * The one writable path of a task's read-only root filesystem. The JVM
+ * writes hsperfdata and the daemon its generated properties there
+ * (os.tmpdir()). The Dockerfiles declare VOLUME /tmp, so ECS copies the
+ * image's /tmp (mode 1777) into the task's bind mount and the non-root user
+ * can write it; without that, a bind mount is root-owned 0755.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html
+ */
+export const TASK_TMP_PATH = '/tmp';
 
 /**
  * A one-container x86 Fargate task with its own log group. NON_BLOCKING
@@ -25,7 +38,7 @@ interface TaskSpec {
  */
 export function fargateTask(stack: Stack, t: TaskSpec): { task: ecs.FargateTaskDefinition; logGroup: logs.LogGroup } {
   const name = t.id.toLowerCase();
-  const logGroup = new logs.LogGroup(stack, `${t.id}Logs`, { retention: t.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+  const logGroup = new logs.LogGroup(stack, `${t.id}Logs`, { retention: t.logRetention, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: t.logKey });
   const task = new ecs.FargateTaskDefinition(stack, `${t.id}Task`, {
     cpu: t.cpu,
     memoryLimitMiB: t.memoryLimitMiB,
@@ -37,7 +50,12 @@ export function fargateTask(stack: Stack, t: TaskSpec): { task: ecs.FargateTaskD
     environment: t.environment,
     stopTimeout: t.stopTimeout,
     linuxParameters: new ecs.LinuxParameters(stack, `${t.id}Linux`, { initProcessEnabled: true }),
-  });
+    // Nothing in the image changes at run time, so an exploit cannot plant
+    // a file in it either; /tmp is the task's own scratch volume.
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-tasks-containers.html
+    readonlyRootFilesystem: true,
+  }).addMountPoints({ sourceVolume: 'tmp', containerPath: TASK_TMP_PATH, readOnly: false });
+  task.addVolume({ name: 'tmp' });
   Validations.of(task).acknowledge({
     id: 'AwsSolutions-ECS2',
     reason: 'The environment holds resource names and tuning values from shared/env-names.ts, no secrets; tasks get AWS credentials from their task role.',

@@ -46,7 +46,14 @@ export function lakeBuckets({ stack }: Section, dataKey: kms.IKey): LakeBuckets 
     serverAccessLogsBucket: accessLogs,
     serverAccessLogsPrefix: 'lake/',
     lifecycleRules: [
-      { id: 'glacier-after-90-days', transitions: [{ storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(90) }] },
+      // Not Glacier Flexible Retrieval or Deep Archive: Athena skips objects
+      // in those classes, so a query would silently lose old ticks.
+      // Intelligent-Tiering moves cold objects to its Infrequent and
+      // Archive Instant Access tiers by itself, which Athena reads, with no
+      // retrieval fee (its opt-in archive tiers are not enabled here).
+      // https://docs.aws.amazon.com/athena/latest/ug/other-notable-limitations.html
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/intelligent-tiering-overview.html
+      { id: 'intelligent-tiering', transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(0) }] },
       // Versioning protects against overwrite/delete; old versions need not live forever.
       { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(30) },
       { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
@@ -82,6 +89,7 @@ export function lakeDelivery({ stack, cfg }: Section, dataKey: kms.IKey, lakeBuc
   const firehoseLogGroup = new logs.LogGroup(stack, 'FirehoseLogs', {
     retention: cfg.logRetentionDays as logs.RetentionDays,
     removalPolicy: RemovalPolicy.DESTROY,
+    encryptionKey: dataKey,
   });
   const firehoseLogStream = new logs.LogStream(stack, 'FirehoseS3Delivery', { logGroup: firehoseLogGroup, removalPolicy: RemovalPolicy.DESTROY });
   const firehoseRole = new iam.Role(stack, 'FirehoseRole', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Section } from './common';
 
@@ -12,16 +13,23 @@ import type { Section } from './common';
  * for S3 and DynamoDB are added: they carry image layers and every
  * DynamoDB write without NAT processing charges.
  */
-export function network({ stack, cfg }: Section): ec2.Vpc {
+export function network({ stack, cfg }: Section, logKey: kms.IKey): ec2.Vpc {
   const flowLogGroup = new logs.LogGroup(stack, 'VpcFlowLogs', {
     retention: cfg.logRetentionDays as logs.RetentionDays,
     removalPolicy: RemovalPolicy.DESTROY,
+    encryptionKey: logKey,
   });
   return new ec2.Vpc(stack, 'Vpc', {
     ipAddresses: ec2.IpAddresses.cidr('10.40.0.0/16'),
     maxAzs: 2,
     natGateways: cfg.natGateways,
-    restrictDefaultSecurityGroup: false,
+    // The default security group allows all traffic between its members
+    // and all egress; nothing here uses it, and AWS recommends it allow
+    // nothing (Security Hub EC2.2). CDK strips its rules with a custom
+    // resource (a Lambda aws-cdk-lib provides: see cdkProvidedLambdas in
+    // first-deploy.ts, with what cdk-nag says about it).
+    // https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html
+    restrictDefaultSecurityGroup: true,
     subnetConfiguration: [
       { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
       { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },

@@ -6,7 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { ENV } from '../../shared/env-names';
 import type { Compute } from './cluster';
-import { allow, KMS_USE_ACTIONS, type Section } from './common';
+import { allow, allowKeyVia, type Section } from './common';
 import { fargateTask } from './fargate-task';
 
 interface ProducerDeps {
@@ -33,6 +33,7 @@ export function producerService({ stack, cfg }: Section, d: ProducerDeps): { ser
     stopTimeout: Duration.seconds(30),
     contextDir: d.compute.contextDir,
     logRetention: cfg.logRetentionDays,
+    logKey: d.dataKey,
   });
   // Exactly the SDK calls producer/ makes (PutRecords; leases: Scan to see
   // the groups, conditional UpdateItem to take, renew and release them).
@@ -40,7 +41,7 @@ export function producerService({ stack, cfg }: Section, d: ProducerDeps): { ser
   // is not granted here.
   allow(task.taskRole, ['kinesis:PutRecords'], [d.stream.streamArn]);
   allow(task.taskRole, ['dynamodb:Scan', 'dynamodb:UpdateItem'], [d.leaseTable.tableArn]);
-  allow(task.taskRole, KMS_USE_ACTIONS, [d.dataKey.keyArn]);
+  allowKeyVia(task.taskRole, d.dataKey, ['kinesis', 'dynamodb']);
   const service = new ecs.FargateService(stack, 'ProducerService', {
     cluster: d.compute.cluster,
     taskDefinition: task,

@@ -23,7 +23,7 @@ const attr = (a: { name: string; type: 'S' | 'N' }): dynamodb.Attribute => ({
  * definitions local/ uses to create the tables on the emulator, so the two
  * cannot disagree.
  */
-export function tables({ stack, cfg }: Section, dataKey: kms.IKey): AppTables {
+export function tables({ stack, cfg }: Section, dataKey: kms.IKey): { app: AppTables; kcl: dynamodb.Table[] } {
   // What every table gets, the app's and the KCL's alike.
   const storeProps = {
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -54,6 +54,7 @@ export function tables({ stack, cfg }: Section, dataKey: kms.IKey): AppTables {
   // and `cdk destroy` knows them. The KCL finds them and skips creation
   // (verified against the emulator: "already existing, skipping creation").
   const kclDefs = kclTableDefs(cfg.appName).filter((d) => KCL_MAJOR === 3 || d.name === cfg.appName);
+  const kcl: dynamodb.Table[] = [];
   for (const [i, d] of kclDefs.entries()) {
     const t = new dynamodb.Table(stack, ['KclLeaseTable', 'KclWorkerMetricsTable', 'KclCoordinatorStateTable'][i] ?? `KclTable${i}`, {
       tableName: d.name,
@@ -68,6 +69,7 @@ export function tables({ stack, cfg }: Section, dataKey: kms.IKey): AppTables {
         projectionType: dynamodb.ProjectionType.KEYS_ONLY,
       });
     }
+    kcl.push(t);
   }
-  return app;
+  return { app, kcl };
 }

@@ -29,6 +29,12 @@ describe('loadInfraConfig', () => {
     [{ appName: 'Tick_Stream' }, 'appName'],
     [{ streamMode: 'serverless' }, 'streamMode'],
     [{ shards: 2, maxConsumerTasks: 3 }, 'maxConsumerTasks'],
+    // A task would refuse these at start: synth refuses them first (issue 12).
+    [{ intervalMs: 999 }, 'intervalMs'],
+    [{ intervalMs: '250' }, 'intervalMs'],
+    [{ source: 'replay' }, 'source'],
+    [{ budgetUsdPerMonth: '0' }, 'budgetUsdPerMonth'],
+    [{ silenceAlarmMinutes: '12' }, 'silenceAlarmMinutes'],
   ])('rejects %j naming the context key and the value', (ctx, key) => {
     let err: unknown;
     try {

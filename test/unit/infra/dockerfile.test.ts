@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { lintDockerfile, parseDockerfile, projectFindings } from '../../../infra/dockerfile-lint';
+import { TASK_TMP_PATH } from '../../../infra/sections/fargate-task';
 
 const root = path.join(__dirname, '../../..');
 const read = (f: string): string => readFileSync(path.join(root, f), 'utf8');
@@ -17,7 +18,15 @@ describe.each(['Dockerfile.producer', 'Dockerfile.consumer'])('%s', (file) => {
 
   test('is multi-stage with a Node 24 (LTS) slim runtime', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(runtime?.image).toMatch(/^node:24(\.[\d.]+)?-slim$/);
+    expect(runtime?.image).toMatch(/^node:24\.\d+\.\d+(-[a-z]+)?-slim$/);
+  });
+
+  test('pins every base image to an exact version', () => {
+    for (const st of stages) expect(st.image).toMatch(/^[a-z0-9./-]+:\d+\.\d+\.\d+[^:@]*$/);
+  });
+
+  test('declares /tmp a volume, the one path the read-only task may write (infra/sections/fargate-task.ts TASK_TMP_PATH)', () => {
+    expect(runtime?.instructions.filter((i) => i.keyword === 'VOLUME').map((i) => i.args)).toEqual([JSON.stringify([TASK_TMP_PATH])]);
   });
 
   test('runs as a non-root numeric user', () => {
@@ -67,12 +76,13 @@ describe('Dockerfile.consumer specifics', () => {
 describe('the rules catch what they claim to', () => {
   test.each([
     ['single stage, root, latest', 'FROM node:latest\nCMD ["node","x.js"]\n', ['multi-stage', 'pinned-base', 'lts-slim-runtime', 'non-root']],
-    ['non-LTS runtime', 'FROM node:24 AS b\nFROM node:23-slim\nUSER 1000\nCMD ["node","x.js"]\n', ['lts-slim-runtime']],
-    ['dev deps in runtime', 'FROM node:24-slim AS b\nFROM node:24-slim\nRUN npm ci\nUSER 1000\nCMD ["node","x.js"]\n', ['prod-deps-only']],
-    ['node_modules copied over', 'FROM node:24-slim AS b\nFROM node:24-slim\nCOPY --from=b /app/node_modules ./node_modules\nUSER 1000\nCMD ["node","x.js"]\n', ['prod-deps-only']],
-    ['remote ADD', 'FROM node:24-slim AS b\nADD https://example.com/x.tgz /x\nFROM node:24-slim\nUSER 1000\nCMD ["node","x.js"]\n', ['no-remote-add']],
-    ['root user, shell form', 'FROM node:24-slim AS b\nFROM node:24-slim\nUSER root\nCMD node x.js\n', ['non-root', 'exec-form']],
-    ['named user', 'FROM node:24-slim AS b\nFROM node:24-slim\nUSER node\nCMD ["node","x.js"]\n', ['numeric-user']],
+    ['non-LTS runtime', 'FROM node:24.18.0 AS b\nFROM node:23.11.1-slim\nUSER 1000\nCMD ["node","x.js"]\n', ['lts-slim-runtime']],
+    ['dev deps in runtime', 'FROM node:24.18.0-slim AS b\nFROM node:24.18.0-slim\nRUN npm ci\nUSER 1000\nCMD ["node","x.js"]\n', ['prod-deps-only']],
+    ['node_modules copied over', 'FROM node:24.18.0-slim AS b\nFROM node:24.18.0-slim\nCOPY --from=b /app/node_modules ./node_modules\nUSER 1000\nCMD ["node","x.js"]\n', ['prod-deps-only']],
+    ['remote ADD', 'FROM node:24.18.0-slim AS b\nADD https://example.com/x.tgz /x\nFROM node:24.18.0-slim\nUSER 1000\nCMD ["node","x.js"]\n', ['no-remote-add']],
+    ['root user, shell form', 'FROM node:24.18.0-slim AS b\nFROM node:24.18.0-slim\nUSER root\nCMD node x.js\n', ['non-root', 'exec-form']],
+    ['floating tags', 'FROM maven:3.9-eclipse-temurin-21 AS b\nFROM node:24-slim\nUSER 1000\nCMD ["node","x.js"]\n', ['exact-version', 'exact-version']],
+    ['named user', 'FROM node:24.18.0-slim AS b\nFROM node:24.18.0-slim\nUSER node\nCMD ["node","x.js"]\n', ['numeric-user']],
   ])('%s', (_name, dockerfile, expected) => {
     expect(rules(dockerfile).sort()).toEqual([...expected].sort());
   });
