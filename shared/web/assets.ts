@@ -12,7 +12,7 @@ import path from 'node:path';
  * `window.LightweightCharts`) is what a page without a bundler can load, so we
  * find it next to the package's own package.json.
  */
-export function lightweightChartsPath(): string {
+function lightweightChartsPath(): string {
   return path.join(path.dirname(require.resolve('lightweight-charts/package.json')), 'dist', 'lightweight-charts.standalone.production.js');
 }
 

@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 let executable: string | undefined;
 /** Installs chromium on first use (a no-op once present) and returns its path. */
-export function chromiumPath(): string {
+function chromiumPath(): string {
   executable ??= execFileSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'setup-chromium.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -23,7 +23,7 @@ export function chromiumPath(): string {
  * background-networking ones it opens many refused connections at start and
  * looks up Google's hosts on every launch.
  */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
