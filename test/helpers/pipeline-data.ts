@@ -14,6 +14,7 @@ import type { Alert, DeadLetter } from '../../consumer/ports';
 import { ENRICHED_COLUMNS, type EnrichedTick } from '../../shared/enriched';
 import { duckdb } from '../../shared/parquet';
 import { encodeTick, type Tick } from '../../shared/tick';
+import type { AlertItem } from '../../dashboard/wire';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -89,14 +90,8 @@ function readJsonLines<T>(file: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-export interface AlertLine {
-  id: string;
-  symbol: string;
-  type: string;
-  ts: number;
-  price: number;
-  message: string;
-}
+/** A line of alerts.jsonl: the shape the dashboard's alert feed carries too. */
+export type AlertLine = AlertItem;
 
 export function readAlerts(dataDir: string): AlertLine[] {
   return readJsonLines<AlertLine>(path.join(dataDir, 'alerts.jsonl'));
