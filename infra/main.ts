@@ -6,7 +6,7 @@
  */
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadInfraConfig } from './config';
+import { loadInfraConfig } from '../shared/runtime/deploy-config';
 import { TickstreamStack } from './stack';
 
 const STACK_NAME = 'Tickstream';

@@ -25,7 +25,7 @@ import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { InfraConfig } from './config';
+import type { InfraConfig } from '../shared/runtime/deploy-config';
 import { messaging } from './sections/alerts';
 import { catalog } from './sections/catalog';
 import { compute } from './sections/cluster';

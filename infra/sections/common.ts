@@ -6,7 +6,7 @@
  */
 import { RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { InfraConfig } from '../config';
+import type { InfraConfig } from '../../shared/runtime/deploy-config';
 
 /** The stack a section builds into and the deployment configuration. */
 export interface Section {

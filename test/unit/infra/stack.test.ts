@@ -9,7 +9,7 @@ import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { NAMED_QUERY_NAMES } from '../../../shared/queries';
 import { TABLE_KEYS, kclTableDefs } from '../../../shared/tables';
 import { DEAD_LETTER_OBJECT_PREFIX } from '../../../shared/lake-layout';
-import { DEFAULTS } from '../../../infra/config';
+import { DEFAULTS } from '../../../shared/runtime/deploy-config';
 import { kclTableActions, kclTableNames, KCL_KINESIS_ACTIONS } from '../../../infra/kcl';
 import { CONSUMER_STOP_TIMEOUT_SECONDS } from '../../../infra/sections/consumer-service';
 import { FIREHOSE_ERROR_PREFIX } from '../../../infra/sections/lake';

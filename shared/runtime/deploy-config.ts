@@ -1,5 +1,5 @@
-import { TICK_SOURCES } from '../shared/tick';
-import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, symbolList, text, withDefault, type Setting } from '../shared/runtime/config';
+import { TICK_SOURCES } from '../tick';
+import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, symbolList, text, withDefault, type Setting } from './config';
 
 /**
  * Deployment configuration, read once from CDK context (cdk.json defaults,
