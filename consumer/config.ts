@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { analysisConfig, type AnalysisConfig } from '../analytics';
-import { deepFreeze, httpUrl, int, num, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
+import { bool, deepFreeze, httpUrl, int, num, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { ENV } from '../shared/env-names';
 
 export interface ConsumerConfig {
@@ -14,6 +14,8 @@ export interface ConsumerConfig {
   /** endpoint for SNS/SQS/Firehose when they run on an emulator */
   awsEndpoint: string | undefined;
   tables: { ticks: string; latest: string; state: string; alerts: string };
+  /** Write the DynamoDB ticks history (off when the stack was deployed with `-c ticksTable=false`). */
+  ticksHistory: boolean;
   ticksTtlDays: number;
   checkpointEveryRecords: number;
   checkpointEveryMs: number;
@@ -35,6 +37,8 @@ export interface ConsumerConfig {
         /** Where dead letters larger than an SQS message are written whole (the lake bucket). */
         deadLetterBucket: string;
         firehoseStream: string;
+        /** Rows per Firehose record are packed up to this size; 0: one row per record. */
+        firehoseRecordBytes: number;
       }
     | undefined;
 }
@@ -51,6 +55,7 @@ const CONSUMER_SETTINGS = {
   latestTable: { env: ENV.latestTable, schema: withDefault(text(), 'tickstream-latest') },
   stateTable: { env: ENV.stateTable, schema: withDefault(text(), 'tickstream-state') },
   alertsTable: { env: ENV.alertsTable, schema: withDefault(text(), 'tickstream-alerts') },
+  ticksHistory: { env: ENV.ticksHistory, schema: withDefault(bool(), true) },
   ticksTtlDays: { env: ENV.ticksTtlDays, schema: withDefault(num(0.001, 3650), 7) },
   checkpointEveryRecords: { env: ENV.checkpointEveryRecords, schema: withDefault(int(1, Number.MAX_SAFE_INTEGER), 5000) },
   checkpointEveryMs: { env: ENV.checkpointEveryMs, schema: withDefault(int(100, Number.MAX_SAFE_INTEGER), 5000) },
@@ -74,6 +79,8 @@ const CONSUMER_AWS_SETTINGS = {
   deadLetterQueueUrl: { env: ENV.deadLetterQueueUrl, schema: text() },
   deadLetterBucket: { env: ENV.deadLetterBucket, schema: text() },
   firehoseStream: { env: ENV.firehoseStream, schema: text() },
+  // Firehose's own limit on one record is 1,000 KiB.
+  firehoseRecordBytes: { env: ENV.firehoseRecordBytes, schema: withDefault(int(0, 1000 * 1024), 0) },
 } as const satisfies Record<string, Setting<unknown>>;
 
 /** Read once at start-up; a bad value stops the process naming the variable. */
@@ -88,6 +95,7 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
     dynamodbEndpoint: s.dynamodbEndpoint,
     awsEndpoint: s.awsEndpoint,
     tables: { ticks: s.ticksTable, latest: s.latestTable, state: s.stateTable, alerts: s.alertsTable },
+    ticksHistory: s.ticksHistory,
     ticksTtlDays: s.ticksTtlDays,
     checkpointEveryRecords: s.checkpointEveryRecords,
     checkpointEveryMs: s.checkpointEveryMs,

@@ -106,7 +106,7 @@ export class TickstreamStack extends Stack {
     const out = (id: string, value: string, description: string): void => void new CfnOutput(this, id, { value, description });
     out('StreamName', this.stream.streamName, 'Kinesis stream');
     out('KclApplicationName', cfg.appName, 'KCL application (= lease table name)');
-    out('TicksTableName', this.tables.ticks.tableName, 'DynamoDB tick history');
+    if (this.tables.ticks !== undefined) out('TicksTableName', this.tables.ticks.tableName, 'DynamoDB tick history');
     out('LatestTableName', this.tables.latest.tableName, 'DynamoDB latest quote per symbol');
     out('LakeBucketName', lakeBucket.bucketName, 'Parquet lake');
     out('AthenaWorkgroupName', cfg.appName, 'Athena workgroup with the named queries');

@@ -31,6 +31,10 @@ export const ENV = {
   ticksTtlDays: 'TICKSTREAM_TICKS_TTL_DAYS',
   checkpointEveryRecords: 'TICKSTREAM_CHECKPOINT_EVERY_RECORDS',
   checkpointEveryMs: 'TICKSTREAM_CHECKPOINT_EVERY_MS',
+  /** consumer, AWS mode: rows are packed into Firehose records of at most this many bytes (0: one row per record) */
+  firehoseRecordBytes: 'TICKSTREAM_FIREHOSE_RECORD_BYTES',
+  /** consumer: write the DynamoDB ticks history table (false when the stack has none) */
+  ticksHistory: 'TICKSTREAM_TICKS_HISTORY',
   logLevel: 'LOG_LEVEL',
   /** local mode: where the lake, alerts and dead letters go */
   dataDir: 'TICKSTREAM_DATA_DIR',
