@@ -25,6 +25,8 @@ export interface ConsumerConfig {
   analysis: AnalysisConfig;
   /** Restarts at one checkpoint before the shard is quarantined (record by record). */
   quarantineAfter: number;
+  /** Where this processor leaves its heartbeat for the health check (consumer/heartbeat.ts). */
+  heartbeatDir: string | undefined;
   /** Set by the launcher: a configuration stop writes its line here. */
   stopFile: string | undefined;
   /** Tests only (fault injection): a record holding this string kills the processor. */
@@ -63,6 +65,7 @@ const CONSUMER_SETTINGS = {
   metricsIntervalMs: { env: ENV.metricsIntervalMs, schema: withDefault(int(1000, Number.MAX_SAFE_INTEGER), 60_000) },
   quarantineAfter: { env: ENV.quarantineAfter, schema: withDefault(int(1, 100), 3) },
   stopFile: { env: ENV.stopFile, schema: optional(text()) },
+  heartbeatDir: { env: ENV.heartbeatDir, schema: optional(text()) },
   faultCrashMarker: { env: ENV.faultCrashMarker, schema: optional(text()) },
 } as const satisfies Record<string, Setting<unknown>>;
 
@@ -104,6 +107,7 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
     analysis: analysisConfig(),
     quarantineAfter: s.quarantineAfter,
     stopFile: s.stopFile,
+    heartbeatDir: s.heartbeatDir,
     faultCrashMarker: s.faultCrashMarker,
     local: s.mode === 'local' ? readSettings(CONSUMER_LOCAL_SETTINGS, { env }) : undefined,
     aws: s.mode === 'aws' ? readSettings(CONSUMER_AWS_SETTINGS, { env }) : undefined,

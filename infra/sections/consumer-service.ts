@@ -20,6 +20,11 @@ import { lakePrefixFinding } from './lake';
 import type { Messaging } from './alerts';
 import type { AppTables } from './tables';
 
+/** Where the record processors' heartbeats go inside the container (consumer/heartbeat.ts). */
+const HEARTBEAT_DIR = '/tmp/tickstream-heartbeats';
+/** A processor silent this long is stuck (consumer/health.ts); the KCL calls it every idle interval even without records. */
+export const HEALTH_STALE_MS = 90_000;
+
 /** Fargate caps stopTimeout at 120 s; the consumer's final checkpoint must fit in it. */
 export const CONSUMER_STOP_TIMEOUT_SECONDS = 120;
 
@@ -61,6 +66,10 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
       ...(d.tables.ticks === undefined ? { [ENV.ticksHistory]: 'false' } : { [ENV.ticksTable]: d.tables.ticks.tableName }),
       [ENV.checkpointEveryMs]: String(cfg.checkpointMs),
       [ENV.firehoseRecordBytes]: String(cfg.firehosePack ? FIREHOSE_PACK_BYTES : 0),
+      [ENV.kclMaxLeasesForWorker]: String(size.maxLeasesForWorker),
+      [ENV.jvmHeapMiB]: String(size.jvmHeapMiB),
+      [ENV.heartbeatDir]: HEARTBEAT_DIR,
+      [ENV.healthStaleMs]: String(HEALTH_STALE_MS),
       [ENV.latestTable]: d.tables.latest.tableName,
       [ENV.stateTable]: d.tables.state.tableName,
       [ENV.alertsTable]: d.tables.alerts.tableName,
@@ -79,6 +88,18 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
     stopTimeout: Duration.seconds(CONSUMER_STOP_TIMEOUT_SECONDS),
     contextDir: d.compute.contextDir,
     logRetention: cfg.logRetentionDays,
+    // Healthy while the daemon runs and every live record processor made
+    // progress within HEALTH_STALE_MS (a sink retry counts; a worker without
+    // a lease is healthy): a stuck worker is replaced and its leases move,
+    // a transient outage is ridden out. The start period covers the JVM's
+    // start and the KCL's first lease assignment.
+    healthCheck: {
+      command: ['CMD', 'node', '/app/dist/consumer/health.js'], // Dockerfile.consumer's WORKDIR
+      interval: Duration.seconds(30),
+      timeout: Duration.seconds(10),
+      retries: 3,
+      startPeriod: Duration.seconds(120),
+    },
   });
   const role = task.taskRole;
   allow(role, KCL_KINESIS_ACTIONS, [d.stream.streamArn]);

@@ -16,6 +16,7 @@ interface TaskSpec {
   readonly logRetention: logs.RetentionDays;
   /** Graviton: about 20 % cheaper per vCPU-hour; the image is built for linux/arm64. */
   readonly arm64: boolean;
+  readonly healthCheck?: ecs.HealthCheck;
 }
 
 /**
@@ -38,6 +39,7 @@ export function fargateTask(stack: Stack, t: TaskSpec): { task: ecs.FargateTaskD
     logging: ecs.LogDrivers.awsLogs({ streamPrefix: name, logGroup, mode: ecs.AwsLogDriverMode.NON_BLOCKING, maxBufferSize: Size.mebibytes(25) }),
     environment: t.environment,
     stopTimeout: t.stopTimeout,
+    ...(t.healthCheck === undefined ? {} : { healthCheck: t.healthCheck }),
     linuxParameters: new ecs.LinuxParameters(stack, `${t.id}Linux`, { initProcessEnabled: true }),
   });
   Validations.of(task).acknowledge({

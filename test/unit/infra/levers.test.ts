@@ -53,6 +53,26 @@ describe('the default stack', () => {
     expect(taskDef(def, 'Consumer')).toMatchObject({ Cpu: String(size.cpu), Memory: String(size.memoryMiB) });
   });
 
+  test('the consumer has a health check that runs the stuck-worker check, and the daemon gets maxLeasesForWorker and a fixed heap', () => {
+    const [c] = taskDef(def, 'Consumer').ContainerDefinitions as { HealthCheck: Json }[];
+    expect(c?.HealthCheck).toEqual({ Command: ['CMD', 'node', '/app/dist/consumer/health.js'], Interval: 30, Timeout: 10, Retries: 3, StartPeriod: 120 });
+    const size = consumerTaskSize(loadInfraConfig(() => undefined));
+    expect(envOf(def, 'Consumer')).toMatchObject({
+      [ENV.heartbeatDir]: '/tmp/tickstream-heartbeats',
+      [ENV.healthStaleMs]: '90000',
+      [ENV.kclMaxLeasesForWorker]: String(size.maxLeasesForWorker),
+      [ENV.jvmHeapMiB]: String(size.jvmHeapMiB),
+    });
+    // every shard finds a worker at the autoscaling floor
+    expect(size.maxLeasesForWorker * loadInfraConfig(() => undefined).minConsumerTasks).toBeGreaterThanOrEqual(loadInfraConfig(() => undefined).shards);
+  });
+
+  test('more leases per worker, more memory: 16 shards on one task need more than 2 on one', () => {
+    const cfg = (shards: number) => loadInfraConfig((k) => ({ shards: String(shards) })[k]);
+    expect(consumerTaskSize(cfg(16)).memoryMiB).toBeGreaterThan(consumerTaskSize(cfg(2)).memoryMiB);
+    expect(consumerTaskSize(loadInfraConfig((k) => ({ shards: '8', minConsumerTasks: '4' })[k])).maxLeasesForWorker).toBe(2);
+  });
+
   test('autoscaling on iterator age only scales out: no scale-in step to fight the CPU target', () => {
     const steps = resourcesOfType(def, 'AWS::ApplicationAutoScaling::ScalingPolicy')
       .map((p) => p.Properties.StepScalingPolicyConfiguration as { StepAdjustments: { ScalingAdjustment: number }[] } | undefined)
