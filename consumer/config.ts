@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { analysisConfig, type AnalysisConfig } from '../analytics';
-import { deepFreeze, httpUrl, int, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
+import { bool, deepFreeze, httpUrl, int, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { ENV } from '../shared/env-names';
 import { logLevelSetting, ticksTtlDaysSetting } from '../shared/runtime/task-settings';
 
@@ -15,6 +15,8 @@ export interface ConsumerConfig {
   /** endpoint for SNS/SQS/Firehose when they run on an emulator */
   awsEndpoint: string | undefined;
   tables: { ticks: string; latest: string; state: string; alerts: string };
+  /** Write the DynamoDB ticks history (off when the stack was deployed with `-c ticksTable=false`). */
+  ticksHistory: boolean;
   ticksTtlDays: number;
   checkpointEveryRecords: number;
   checkpointEveryMs: number;
@@ -24,6 +26,8 @@ export interface ConsumerConfig {
   analysis: AnalysisConfig;
   /** Restarts at one checkpoint before the shard is quarantined (record by record). */
   quarantineAfter: number;
+  /** Where this processor leaves its heartbeat for the health check (consumer/heartbeat.ts). */
+  heartbeatDir: string | undefined;
   /** Set by the launcher: a configuration stop writes its line here. */
   stopFile: string | undefined;
   /** Tests only (fault injection): a record holding this string kills the processor. */
@@ -36,6 +40,8 @@ export interface ConsumerConfig {
         /** Where dead letters larger than an SQS message are written whole (the lake bucket). */
         deadLetterBucket: string;
         firehoseStream: string;
+        /** Rows per Firehose record are packed up to this size; 0: one row per record. */
+        firehoseRecordBytes: number;
       }
     | undefined;
 }
@@ -52,6 +58,7 @@ const CONSUMER_SETTINGS = {
   latestTable: { env: ENV.latestTable, schema: withDefault(text(), 'tickstream-latest') },
   stateTable: { env: ENV.stateTable, schema: withDefault(text(), 'tickstream-state') },
   alertsTable: { env: ENV.alertsTable, schema: withDefault(text(), 'tickstream-alerts') },
+  ticksHistory: { env: ENV.ticksHistory, schema: withDefault(bool(), true) },
   ticksTtlDays: { env: ENV.ticksTtlDays, schema: withDefault(ticksTtlDaysSetting(), 7) },
   checkpointEveryRecords: { env: ENV.checkpointEveryRecords, schema: withDefault(int(1, Number.MAX_SAFE_INTEGER), 5000) },
   checkpointEveryMs: { env: ENV.checkpointEveryMs, schema: withDefault(int(100, Number.MAX_SAFE_INTEGER), 5000) },
@@ -59,6 +66,7 @@ const CONSUMER_SETTINGS = {
   metricsIntervalMs: { env: ENV.metricsIntervalMs, schema: withDefault(int(1000, Number.MAX_SAFE_INTEGER), 60_000) },
   quarantineAfter: { env: ENV.quarantineAfter, schema: withDefault(int(1, 100), 3) },
   stopFile: { env: ENV.stopFile, schema: optional(text()) },
+  heartbeatDir: { env: ENV.heartbeatDir, schema: optional(text()) },
   faultCrashMarker: { env: ENV.faultCrashMarker, schema: optional(text()) },
 } as const satisfies Record<string, Setting<unknown>>;
 
@@ -75,6 +83,8 @@ const CONSUMER_AWS_SETTINGS = {
   deadLetterQueueUrl: { env: ENV.deadLetterQueueUrl, schema: text() },
   deadLetterBucket: { env: ENV.deadLetterBucket, schema: text() },
   firehoseStream: { env: ENV.firehoseStream, schema: text() },
+  // Firehose's own limit on one record is 1,000 KiB.
+  firehoseRecordBytes: { env: ENV.firehoseRecordBytes, schema: withDefault(int(0, 1000 * 1024), 0) },
 } as const satisfies Record<string, Setting<unknown>>;
 
 /** Read once at start-up; a bad value stops the process naming the variable. */
@@ -89,6 +99,7 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
     dynamodbEndpoint: s.dynamodbEndpoint,
     awsEndpoint: s.awsEndpoint,
     tables: { ticks: s.ticksTable, latest: s.latestTable, state: s.stateTable, alerts: s.alertsTable },
+    ticksHistory: s.ticksHistory,
     ticksTtlDays: s.ticksTtlDays,
     checkpointEveryRecords: s.checkpointEveryRecords,
     checkpointEveryMs: s.checkpointEveryMs,
@@ -97,6 +108,7 @@ export function loadConsumerConfig(env: Env): Readonly<ConsumerConfig> {
     analysis: analysisConfig(),
     quarantineAfter: s.quarantineAfter,
     stopFile: s.stopFile,
+    heartbeatDir: s.heartbeatDir,
     faultCrashMarker: s.faultCrashMarker,
     local: s.mode === 'local' ? readSettings(CONSUMER_LOCAL_SETTINGS, { env }) : undefined,
     aws: s.mode === 'aws' ? readSettings(CONSUMER_AWS_SETTINGS, { env }) : undefined,

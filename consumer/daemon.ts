@@ -11,7 +11,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../shared/runtime/config';
+import { int, optional, readSettings, text } from '../shared/runtime/config';
+import { heapFlags } from './kcl/daemon';
 import { ensureKclJars, javaCommand, kclClasspath, KCL_LAUNCHER_CLASS, projectRoot } from './kcl/jars';
+import { DAEMON_PID_FILE } from './heartbeat';
 import { daemonPropertiesFromEnv, formatProperties } from './kcl/properties';
 import { loadConsumerConfig } from './config';
 import { EXIT_CONFIG } from './errors';
@@ -32,7 +35,12 @@ const LOGBACK = `<configuration>
 
 function main(): void {
   let propsText: string;
+  let launcher: { jvmHeapMiB: number | undefined; heartbeatDir: string | undefined };
   try {
+    launcher = readSettings(
+      { jvmHeapMiB: { env: ENV.jvmHeapMiB, schema: optional(int(64, 65_536)) }, heartbeatDir: { env: ENV.heartbeatDir, schema: optional(text()) } },
+      { env: process.env },
+    );
     // Validates the processor's settings too, so a bad variable stops the
     // task here, once, instead of in every shard's processor.
     loadConsumerConfig(process.env);
@@ -58,10 +66,18 @@ function main(): void {
   // reason says what to fix instead of "exit 1".
   const stopFile = path.join(runDir, 'configuration-stop');
   // Our launcher: the MultiLangDaemon with the leader lock set from the properties.
-  const child = spawn(javaCommand(), ['-XX:+UseSerialGC', '-XX:MaxRAMPercentage=50', `-Dlogback.configurationFile=${logback}`, '-cp', kclClasspath(jars), KCL_LAUNCHER_CLASS, '--properties-file', propsFile], {
+  // A fixed heap (infra/ sizes it with the leases; -Xms = -Xmx, pre-touched)
+  // never grows into the record processors' share of the task's memory.
+  const heap = launcher.jvmHeapMiB !== undefined ? heapFlags(launcher.jvmHeapMiB) : ['-XX:MaxRAMPercentage=50'];
+  const child = spawn(javaCommand(), ['-XX:+UseSerialGC', ...heap, `-Dlogback.configurationFile=${logback}`, '-cp', kclClasspath(jars), KCL_LAUNCHER_CLASS, '--properties-file', propsFile], {
     stdio: 'inherit',
     env: { ...process.env, [ENV.stopFile]: stopFile },
   });
+  if (launcher.heartbeatDir !== undefined && child.pid !== undefined) {
+    // The health check (consumer/health.ts) finds the JVM by this pid.
+    fs.mkdirSync(launcher.heartbeatDir, { recursive: true });
+    fs.writeFileSync(path.join(launcher.heartbeatDir, DAEMON_PID_FILE), `${child.pid}\n`);
+  }
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (fs.existsSync(stopFile)) {

@@ -15,6 +15,7 @@ import { kclRecordProcessor } from './kcl/record-processor';
 import { ConsumerMetrics } from './metrics';
 import { ShardProcessor } from './shard-processor';
 import { StatusReporter } from './status';
+import { Heartbeat, withHeartbeat } from './heartbeat';
 import { buildPorts, type ConsumerPorts } from './wiring';
 
 function main(): void {
@@ -36,6 +37,7 @@ function main(): void {
   const status = cfg.local?.statusPort !== undefined ? new StatusReporter(cfg.local.statusPort, cfg.workerId) : undefined;
   let ports: ConsumerPorts | undefined;
   const metrics = new ConsumerMetrics();
+  const heartbeat = cfg.heartbeatDir !== undefined ? new Heartbeat(cfg.heartbeatDir) : undefined;
   const emit = (): void => void logger.info('metrics', metrics.take());
   setInterval(emit, cfg.metricsIntervalMs).unref();
 
@@ -52,10 +54,13 @@ function main(): void {
         quarantineAfter: cfg.quarantineAfter,
         ...(cfg.faultCrashMarker !== undefined ? { crashMarker: cfg.faultCrashMarker } : {}),
         onBatch: (s) => {
+          heartbeat?.beat();
           metrics.record(s);
           status?.record(s);
         },
         onEvent: (e) => {
+          // a retry is progress: a sink outage must not fail the health check
+          heartbeat?.beat();
           metrics.event(e);
           status?.event(e);
         },
@@ -98,9 +103,10 @@ function main(): void {
   process.stdin.on('end', emit);
   // The daemon closes our stdin at the end of the shard's life; release sinks then.
   process.stdin.on('end', () => {
+    heartbeat?.close();
     void ports?.close().finally(() => status?.close());
   });
-  kcl(processor, process.stdin, protocolOut, process.stderr).run();
+  kcl(heartbeat === undefined ? processor : withHeartbeat(processor, heartbeat), process.stdin, protocolOut, process.stderr).run();
 }
 
 main();

@@ -9,7 +9,7 @@ import type { AlertPublisher, DeadLetterQueue, RestartLedger, StateStore, TickSi
 import { DynamoRestartLedger, DynamoStateStore } from './sinks/dynamodb-state';
 import { DynamoLatestSink, DynamoTicksSink } from './sinks/dynamodb-ticks';
 import { FirehoseTickSink } from './sinks/firehose';
-import { LakeSink } from './sinks/lake-sink';
+import type * as LakeSinkModule from './sinks/lake-sink';
 import { LocalAlertPublisher, LocalDeadLetterQueue } from './sinks/local-files';
 import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryRestartLedger, MemoryStateStore } from './sinks/memory';
 import { SnsAlertPublisher } from './sinks/sns-alerts';
@@ -36,16 +36,23 @@ export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger,
     return { sinks: [discard], state: new MemoryStateStore(), ledger: new MemoryRestartLedger(), alerts: new MemoryAlertPublisher(), dlq: new MemoryDeadLetterQueue(), close: () => Promise.resolve() };
   }
   const ddb = dynamoClient({ region: cfg.region, ...(cfg.dynamodbEndpoint !== undefined ? { endpoint: cfg.dynamodbEndpoint } : {}) });
-  const ticks = new DynamoTicksSink(ddb, { tableName: cfg.tables.ticks, ttlDays: cfg.ticksTtlDays, logger });
   const latest = new DynamoLatestSink(ddb, { tableName: cfg.tables.latest, logger });
+  // The live view always; the per-tick history only where the stack has its table.
+  const live: TickSink[] = cfg.ticksHistory ? [new DynamoTicksSink(ddb, { tableName: cfg.tables.ticks, ttlDays: cfg.ticksTtlDays, logger }), latest] : [latest];
   const state = new DynamoStateStore(ddb, { tableName: cfg.tables.state, logger });
   const ledger = new DynamoRestartLedger(ddb, cfg.tables.state);
   if (cfg.local !== undefined) {
+    // Loaded here, not at the top: the local lake is the consumer's only
+    // DuckDB user, and DuckDB's native library and heap cost every record
+    // processor tens of MB. In AWS mode (Firehose) it is never loaded
+    // (test/unit/consumer/duckdb-lazy.test.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { LakeSink } = require('./sinks/lake-sink') as typeof LakeSinkModule;
     const lake = new LakeSink({ dataDir: cfg.local.dataDir, workerId: cfg.workerId, shardId, flushIntervalMs: cfg.local.lakeFlushMs, logger });
     const alerts = new LocalAlertPublisher({ dataDir: cfg.local.dataDir, out: alertOut, cooldownMs: cfg.alertCooldownMs, logger });
     const dlq = new LocalDeadLetterQueue({ dataDir: cfg.local.dataDir, logger });
     return {
-      sinks: [ticks, latest, lake],
+      sinks: [...live, lake],
       state,
       ledger,
       alerts,
@@ -64,7 +71,7 @@ export function buildPorts(cfg: ConsumerConfig, shardId: string, logger: Logger,
   const sqs = new SQSClient(opts);
   const s3 = s3Client({ region: cfg.region, ...(cfg.awsEndpoint !== undefined ? { endpoint: cfg.awsEndpoint } : {}) });
   return {
-    sinks: [ticks, latest, new FirehoseTickSink(firehose, { deliveryStreamName: aws.firehoseStream, logger })],
+    sinks: [...live, new FirehoseTickSink(firehose, { deliveryStreamName: aws.firehoseStream, recordBytes: aws.firehoseRecordBytes, logger })],
     state,
     ledger,
     alerts: new SnsAlertPublisher(ddb, sns, { topicArn: aws.alertTopicArn, alertsTableName: cfg.tables.alerts, cooldownMs: cfg.alertCooldownMs }),

@@ -7,7 +7,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from '../shared/stack-outputs';
-import { loadInfraConfig } from './config';
+import { loadInfraConfig } from '../shared/runtime/deploy-config';
 import { TickstreamStack } from './stack';
 
 

@@ -20,13 +20,14 @@ import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUTS } from '../shared/stack-outputs';
-import type { InfraConfig } from './config';
+import type { InfraConfig } from '../shared/runtime/deploy-config';
 import { messaging } from './sections/alerts';
 import { catalog } from './sections/catalog';
 import { compute } from './sections/cluster';
@@ -107,7 +108,6 @@ export class TickstreamStack extends Stack {
 
     firstDeployOrder(section, { vpc, cluster: cmp.cluster, producer: producer.service, consumer: consumer.service, kclTables: allTables.kcl });
 
-
     this.alarms = monitoring(section, {
       stream: this.stream,
       deliveryStream: this.deliveryStream,
@@ -115,7 +115,7 @@ export class TickstreamStack extends Stack {
       cluster: cmp.cluster,
       producerService: producer.service,
       consumerService: consumer.service,
-      appTables: Object.values(this.tables),
+      appTables: Object.values(this.tables).filter((t): t is dynamodb.Table => t !== undefined),
       kclTables: allTables.kcl,
     });
     budget(section, msg.opsTopic);
@@ -124,7 +124,7 @@ export class TickstreamStack extends Stack {
     const out = (id: string, value: string, description: string): void => void new CfnOutput(this, id, { value, description });
     out('StreamName', this.stream.streamName, 'Kinesis stream');
     out('KclApplicationName', cfg.appName, 'KCL application (= lease table name)');
-    out('TicksTableName', this.tables.ticks.tableName, 'DynamoDB tick history');
+    if (this.tables.ticks !== undefined) out('TicksTableName', this.tables.ticks.tableName, 'DynamoDB tick history');
     out('LatestTableName', this.tables.latest.tableName, 'DynamoDB latest quote per symbol');
     out('LakeBucketName', lakeBucket.bucketName, 'Parquet lake');
     out('AthenaWorkgroupName', cfg.appName, 'Athena workgroup with the named queries');

@@ -173,7 +173,7 @@ export function producerConfigFrom(env: Env, flags: Readonly<Record<string, unkn
   const sourceSet = lookup(PRODUCER_SETTINGS.source, { env, flags }).raw !== undefined;
   const source = !sourceSet && s.csvFiles.length + s.parquetFiles.length > 0 ? 'replay' : s.source;
   const symbols = s.symbols ?? (s.symbolsFile !== undefined ? symbolsFromFile(name('symbolsFile'), s.symbolsFile) : []);
-  // The same rule refuses a deployment at synth (infra/config.ts).
+  // The same rule refuses a deployment at synth (shared/runtime/deploy-config.ts).
   const missing = missingSourceInput(source, { symbols: symbols.length, replayFiles: s.csvFiles.length + s.parquetFiles.length });
   if (missing === 'symbols') {
     throw new ConfigError(ENV.symbols, `a comma-separated symbol list (or ${ENV.symbolsFile}) for source ${source}`);

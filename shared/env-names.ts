@@ -31,6 +31,18 @@ export const ENV = {
   ticksTtlDays: 'TICKSTREAM_TICKS_TTL_DAYS',
   checkpointEveryRecords: 'TICKSTREAM_CHECKPOINT_EVERY_RECORDS',
   checkpointEveryMs: 'TICKSTREAM_CHECKPOINT_EVERY_MS',
+  /** consumer, AWS mode: rows are packed into Firehose records of at most this many bytes (0: one row per record) */
+  firehoseRecordBytes: 'TICKSTREAM_FIREHOSE_RECORD_BYTES',
+  /** consumer: write the DynamoDB ticks history table (false when the stack has none) */
+  ticksHistory: 'TICKSTREAM_TICKS_HISTORY',
+  /** consumer: where record processors leave their heartbeats and the launcher the JVM's pid (consumer/heartbeat.ts); unset: no heartbeats */
+  heartbeatDir: 'TICKSTREAM_HEARTBEAT_DIR',
+  /** consumer health check: a live processor silent for longer than this is stuck */
+  healthStaleMs: 'TICKSTREAM_HEALTH_STALE_MS',
+  /** consumer daemon: the KCL's maxLeasesForWorker (infra sizes the task's memory with it) */
+  kclMaxLeasesForWorker: 'TICKSTREAM_KCL_MAX_LEASES_FOR_WORKER',
+  /** consumer daemon: a fixed JVM heap (-Xms = -Xmx), MiB */
+  jvmHeapMiB: 'TICKSTREAM_JVM_HEAP_MIB',
   logLevel: 'LOG_LEVEL',
   /** local mode: where the lake, alerts and dead letters go */
   dataDir: 'TICKSTREAM_DATA_DIR',

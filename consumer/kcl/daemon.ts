@@ -3,6 +3,8 @@ import path from 'node:path';
 import { startProcess, type ManagedProcess } from '../../shared/runtime/process';
 import { formatProperties, type DaemonProperties } from './properties';
 import { javaCommand, kclClasspath, KCL_LAUNCHER_CLASS } from './jars';
+import { ENV } from '../../shared/env-names';
+import { DAEMON_PID_FILE } from '../heartbeat';
 
 export interface DaemonOptions {
   name: string;
@@ -35,6 +37,18 @@ export function heapFlags(jvmHeapMb: number | undefined): string[] {
  * which gives every record processor `shutdownRequested` and a last checkpoint.
  */
 export function startDaemon(o: DaemonOptions): ManagedProcess {
+  const proc = startJvm(o);
+  // As the container's launcher does (consumer/daemon.ts): the health check
+  // (consumer/health.ts) finds the JVM by this pid, beside the heartbeats.
+  const heartbeatDir = o.env?.[ENV.heartbeatDir];
+  if (heartbeatDir !== undefined && proc.child.pid !== undefined) {
+    fs.mkdirSync(heartbeatDir, { recursive: true });
+    fs.writeFileSync(path.join(heartbeatDir, DAEMON_PID_FILE), `${proc.child.pid}\n`);
+  }
+  return proc;
+}
+
+function startJvm(o: DaemonOptions): ManagedProcess {
   fs.mkdirSync(o.runDir, { recursive: true });
   const propsFile = path.join(o.runDir, `${o.name}.properties`);
   fs.writeFileSync(propsFile, formatProperties(o.properties));

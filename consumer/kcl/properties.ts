@@ -21,6 +21,10 @@ export interface DaemonPropertiesInput {
   idleTimeBetweenReadsInMillis?: number;
   maxRecords?: number;
   failoverTimeMillis?: number;
+  /** The most leases this worker takes (KCL maxLeasesForWorker); unset: no
+   *  limit. infra/ sets it from shards / minConsumerTasks and sizes the task's
+   *  memory for that many record processors. */
+  maxLeasesForWorker?: number;
   /** How long the daemon's SIGTERM hook waits for every processor's
    *  shutdownRequested and last checkpoint. KCL's own default does not wait,
    *  so a stop (an ECS deploy, Ctrl-C) would skip the final checkpoint. Keep
@@ -128,6 +132,7 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
   p[LEADER_LOCK_KEYS.leaseMs] = String(lock.leaseMs);
   p[LEADER_LOCK_KEYS.heartbeatMs] = String(lock.heartbeatMs);
   if (i.workerId !== undefined) p.workerId = i.workerId;
+  if (i.maxLeasesForWorker !== undefined) p.maxLeasesForWorker = String(i.maxLeasesForWorker);
   if (i.kinesisEndpoint !== undefined) p.kinesisEndpoint = i.kinesisEndpoint;
   if (i.dynamoDBEndpoint !== undefined) p.dynamoDBEndpoint = i.dynamoDBEndpoint;
   if (i.fastStart === true) {
@@ -199,6 +204,7 @@ const DAEMON_SETTINGS = {
   failoverTimeMillis: { env: ENV.kclFailoverMs, schema: withDefault(int(1000, Number.MAX_SAFE_INTEGER), 10_000) },
   kinesisEndpoint: { env: ENV.kinesisEndpoint, schema: optional(httpUrl()) },
   dynamoDBEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
+  maxLeasesForWorker: { env: ENV.kclMaxLeasesForWorker, schema: optional(int(1, 10_000)) },
 } as const satisfies Record<string, Setting<unknown>>;
 
 /**
@@ -207,7 +213,7 @@ const DAEMON_SETTINGS = {
  * when set, i.e. never in AWS.
  */
 export function daemonPropertiesFromEnv(env: Env, executableName: string, hostname: string): DaemonProperties {
-  const { kinesisEndpoint, dynamoDBEndpoint, ...s } = readSettings(DAEMON_SETTINGS, { env });
+  const { kinesisEndpoint, dynamoDBEndpoint, maxLeasesForWorker, ...s } = readSettings(DAEMON_SETTINGS, { env });
   return buildDaemonProperties({
     ...s,
     executableName,
@@ -215,5 +221,6 @@ export function daemonPropertiesFromEnv(env: Env, executableName: string, hostna
     leaderLock: leaderLockFromEnv(env, LEADER_LOCK_DEFAULTS.aws),
     ...(kinesisEndpoint !== undefined ? { kinesisEndpoint } : {}),
     ...(dynamoDBEndpoint !== undefined ? { dynamoDBEndpoint } : {}),
+    ...(maxLeasesForWorker !== undefined ? { maxLeasesForWorker } : {}),
   });
 }

@@ -28,8 +28,39 @@ const FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024;
 
 export interface FirehoseTickSinkOptions {
   deliveryStreamName: string;
+  /**
+   * Pack consecutive rows into one Firehose record of at most this many
+   * bytes (0 or unset: one row per record). Firehose bills ingestion and
+   * format conversion per record rounded up to 5 KB, so a ~600 B row alone
+   * pays for 5 KB; the stream's RecordDeAggregation processor splits a packed
+   * record back into its JSON rows before partitioning and conversion
+   * (infra/sections/lake.ts).
+   */
+  recordBytes?: number;
   retry?: RetryPolicy;
   logger?: Logger;
+}
+
+/**
+ * Newline-delimited rows joined into records of at most `maxBytes` each
+ * (a row larger than that is a record of its own). Rows never split.
+ */
+export function packRows(lines: readonly string[], maxBytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  let cur: Buffer[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const b = Buffer.from(line);
+    if (cur.length > 0 && bytes + b.length > maxBytes) {
+      out.push(Buffer.concat(cur, bytes));
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(b);
+    bytes += b.length;
+  }
+  if (cur.length > 0) out.push(Buffer.concat(cur, bytes));
+  return out;
 }
 
 /** Split into PutRecordBatch calls of ≤ 500 records and ≤ 4 MiB. */
@@ -62,7 +93,9 @@ export class FirehoseTickSink implements TickSink {
   }
 
   async write(rows: readonly EnrichedTick[]): Promise<void> {
-    const records = rows.map((r) => Buffer.from(toJsonLine(r)));
+    const lines = rows.map(toJsonLine);
+    const pack = this.opts.recordBytes ?? 0;
+    const records = pack > 0 ? packRows(lines, Math.min(pack, FIREHOSE_MAX_RECORD_BYTES)) : lines.map((l) => Buffer.from(l));
     for (const rec of records) {
       if (rec.length > FIREHOSE_MAX_RECORD_BYTES) throw new SinkWriteError(this.name, `record of ${rec.length} bytes exceeds Firehose's ${FIREHOSE_MAX_RECORD_BYTES}`);
     }

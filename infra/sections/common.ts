@@ -7,7 +7,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type { InfraConfig } from '../config';
+import type { InfraConfig } from '../../shared/runtime/deploy-config';
 
 /** The stack a section builds into and the deployment configuration. */
 export interface Section {

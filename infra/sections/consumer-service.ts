@@ -9,6 +9,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { DEAD_LETTER_OBJECT_PREFIX } from '../../shared/lake-layout';
+import { consumerTaskSize, FIREHOSE_PACK_BYTES } from '../../shared/runtime/deploy-config';
 import { ENV } from '../../shared/env-names';
 import { KCL_KINESIS_ACTIONS, KCL_MAJOR, KCL_PUBLISHES_METRICS, kclTableActions, kclTableNames } from '../kcl';
 import { athenaOutput } from './catalog';
@@ -18,6 +19,11 @@ import { fargateTask } from './fargate-task';
 import { lakePrefixFinding } from './lake';
 import type { Messaging } from './alerts';
 import type { AppTables } from './tables';
+
+/** Where the record processors' heartbeats go inside the container (consumer/heartbeat.ts). */
+const HEARTBEAT_DIR = '/tmp/tickstream-heartbeats';
+/** A processor silent this long is stuck (consumer/health.ts); the KCL calls it every idle interval even without records. */
+const HEALTH_STALE_MS = 90_000;
 
 /** Fargate caps stopTimeout at 120 s; the consumer's final checkpoint must fit in it. */
 export const CONSUMER_STOP_TIMEOUT_SECONDS = 120;
@@ -44,16 +50,26 @@ export function iteratorAge(stream: kinesis.Stream): cloudwatch.Metric {
 /** The consumer: the KCL daemon and its record processors, their grants, and autoscaling on CPU and lag. */
 export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { service: ecs.FargateService; logGroup: logs.LogGroup } {
   const { alertTopic, dlq } = d.messaging;
+  // A JVM (the MultiLangDaemon) plus one Node process per leased shard.
+  const size = consumerTaskSize(cfg);
+  const dataTables = [d.tables.ticks, d.tables.latest, d.tables.state, d.tables.alerts].filter((t) => t !== undefined);
   const { task, logGroup } = fargateTask(stack, {
     id: 'Consumer',
     dockerfile: 'Dockerfile.consumer',
-    // A JVM (the MultiLangDaemon) plus one Node process per leased shard.
-    cpu: 1024,
-    memoryLimitMiB: 2048,
+    cpu: size.cpu,
+    memoryLimitMiB: size.memoryMiB,
+    // Fargate Spot has no ARM64: a Spot consumer stays x86_64 whatever `arm64` says.
+    arm64: cfg.arm64 && !cfg.consumerSpot,
     environment: {
       ...d.compute.commonEnv,
       [ENV.appName]: cfg.appName,
-      [ENV.ticksTable]: d.tables.ticks.tableName,
+      ...(d.tables.ticks === undefined ? { [ENV.ticksHistory]: 'false' } : { [ENV.ticksTable]: d.tables.ticks.tableName }),
+      [ENV.checkpointEveryMs]: String(cfg.checkpointMs),
+      [ENV.firehoseRecordBytes]: String(cfg.firehosePack ? FIREHOSE_PACK_BYTES : 0),
+      [ENV.kclMaxLeasesForWorker]: String(size.maxLeasesForWorker),
+      [ENV.jvmHeapMiB]: String(size.jvmHeapMiB),
+      [ENV.heartbeatDir]: HEARTBEAT_DIR,
+      [ENV.healthStaleMs]: String(HEALTH_STALE_MS),
       [ENV.latestTable]: d.tables.latest.tableName,
       [ENV.stateTable]: d.tables.state.tableName,
       [ENV.alertsTable]: d.tables.alerts.tableName,
@@ -73,6 +89,18 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
     contextDir: d.compute.contextDir,
     logRetention: cfg.logRetentionDays,
     logKey: d.dataKey,
+    // Healthy while the daemon runs and every live record processor made
+    // progress within HEALTH_STALE_MS (a sink retry counts; a worker without
+    // a lease is healthy): a stuck worker is replaced and its leases move,
+    // a transient outage is ridden out. The start period covers the JVM's
+    // start and the KCL's first lease assignment.
+    healthCheck: {
+      command: ['CMD', 'node', '/app/dist/consumer/health.js'], // Dockerfile.consumer's WORKDIR
+      interval: Duration.seconds(30),
+      timeout: Duration.seconds(10),
+      retries: 3,
+      startPeriod: Duration.seconds(120),
+    },
   });
   const role = task.taskRole;
   allow(role, KCL_KINESIS_ACTIONS, [d.stream.streamArn]);
@@ -90,7 +118,7 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
   allow(
     role,
     DDB_DATA_ACTIONS,
-    [d.tables.ticks, d.tables.latest, d.tables.state, d.tables.alerts].map((t) => t.tableArn),
+    dataTables.map((t) => t.tableArn),
   );
   allow(role, ['firehose:PutRecordBatch'], [d.deliveryStream.attrArn]);
   allow(role, ['sns:Publish'], [alertTopic.topicArn]);
@@ -116,8 +144,11 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
     taskDefinition: task,
     // No desiredCount: autoscaling owns it. Set here, every deploy would
     // reset a scaled-out service to this number.
-    vpcSubnets: d.compute.privateSubnets,
-    assignPublicIp: false,
+    vpcSubnets: d.compute.taskSubnets,
+    assignPublicIp: d.compute.assignPublicIp,
+    // Spot: a reclaimed task gets SIGTERM two minutes ahead, the same graceful
+    // stop as a deploy (final checkpoint inside the 120 s stop timeout).
+    ...(cfg.consumerSpot ? { capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] } : {}),
     // Old and new workers may overlap during a deploy: leases simply move.
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
@@ -130,12 +161,15 @@ export function consumerService({ stack, cfg }: Section, d: ConsumerDeps): { ser
     scaleOutCooldown: Duration.minutes(2),
     scaleInCooldown: Duration.minutes(10),
   });
+  // Scale-out only: a scale-in step on a low iterator age is in alarm
+  // whenever the consumer keeps up, and step scaling is not held back by the
+  // CPU target tracking, so the two fought (issue 12). Scale-in is the CPU
+  // policy's alone.
   scaling.scaleOnMetric('IteratorAge', {
     metric: iteratorAge(d.stream),
     adjustmentType: applicationautoscaling.AdjustmentType.CHANGE_IN_CAPACITY,
     cooldown: Duration.minutes(3),
     scalingSteps: [
-      { upper: 5_000, change: -1 },
       { lower: 60_000, change: +1 },
       { lower: 300_000, change: +2 },
     ],

@@ -17,6 +17,9 @@ interface TaskSpec {
   readonly logRetention: logs.RetentionDays;
   /** Encrypts the log group (its key policy must allow CloudWatch Logs: keys.ts). */
   readonly logKey: kms.IKey;
+  /** Graviton: about 20 % cheaper per vCPU-hour; the image is built for linux/arm64. */
+  readonly arm64: boolean;
+  readonly healthCheck?: ecs.HealthCheck;
 }
 
 /**
@@ -30,7 +33,7 @@ interface TaskSpec {
 export const TASK_TMP_PATH = '/tmp';
 
 /**
- * A one-container x86 Fargate task with its own log group. NON_BLOCKING
+ * A one-container Fargate task (x86_64 or ARM64) with its own log group. NON_BLOCKING
  * logging: if CloudWatch Logs stalls, drop log lines rather than block the
  * process's stderr (for the consumer: the shard and its checkpoint). An init
  * process reaps child processes (the consumer's JVM spawns one node process
@@ -42,13 +45,14 @@ export function fargateTask(stack: Stack, t: TaskSpec): { task: ecs.FargateTaskD
   const task = new ecs.FargateTaskDefinition(stack, `${t.id}Task`, {
     cpu: t.cpu,
     memoryLimitMiB: t.memoryLimitMiB,
-    runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    runtimePlatform: { cpuArchitecture: t.arm64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
   });
   task.addContainer(name, {
-    image: ecs.ContainerImage.fromAsset(t.contextDir, { file: t.dockerfile, platform: Platform.LINUX_AMD64 }),
+    image: ecs.ContainerImage.fromAsset(t.contextDir, { file: t.dockerfile, platform: t.arm64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64 }),
     logging: ecs.LogDrivers.awsLogs({ streamPrefix: name, logGroup, mode: ecs.AwsLogDriverMode.NON_BLOCKING, maxBufferSize: Size.mebibytes(25) }),
     environment: t.environment,
     stopTimeout: t.stopTimeout,
+    ...(t.healthCheck === undefined ? {} : { healthCheck: t.healthCheck }),
     linuxParameters: new ecs.LinuxParameters(stack, `${t.id}Linux`, { initProcessEnabled: true }),
     // Nothing in the image changes at run time, so an exploit cannot plant
     // a file in it either; /tmp is the task's own scratch volume.

@@ -14,6 +14,11 @@ import type { Section } from './common';
  * DynamoDB write without NAT processing charges.
  */
 export function network({ stack, cfg }: Section, logKey: kms.IKey): ec2.Vpc {
+  // natGateways = 0 (the lean lever): public subnets only. The tasks get
+  // public IPs ($0.005/h each) and their security groups keep CDK's default
+  // of no inbound rules, so nothing on the internet can open a connection to
+  // them; replies to their own outbound calls still come back.
+  const privateSubnets = cfg.natGateways > 0 ? [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 }] : [];
   const flowLogGroup = new logs.LogGroup(stack, 'VpcFlowLogs', {
     retention: cfg.logRetentionDays as logs.RetentionDays,
     removalPolicy: RemovalPolicy.DESTROY,
@@ -32,7 +37,7 @@ export function network({ stack, cfg }: Section, logKey: kms.IKey): ec2.Vpc {
     restrictDefaultSecurityGroup: true,
     subnetConfiguration: [
       { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-      { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ...privateSubnets,
     ],
     gatewayEndpoints: {
       S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },

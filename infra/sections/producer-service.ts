@@ -28,12 +28,19 @@ export function producerService({ stack, cfg }: Section, d: ProducerDeps): { ser
       [ENV.symbols]: cfg.symbols.join(','),
       [ENV.pollIntervalMs]: String(cfg.pollIntervalMs),
       [ENV.source]: cfg.source,
-      [ENV.producerLeaseTable]: d.leaseTable.tableName,
+      // One task needs no symbol-group leases, and their heartbeat (a scan
+      // and a write per group every 5 s) is ~$5/month of DynamoDB writes.
+      // During a rolling deploy the old and the new task then both poll
+      // every symbol for a minute: the consumer skips the second copy of
+      // each quote (same ts), so the cost is Kinesis records, not data.
+      ...(cfg.producerTasks > 1 ? { [ENV.producerLeaseTable]: d.leaseTable.tableName } : {}),
     },
     stopTimeout: Duration.seconds(30),
     contextDir: d.compute.contextDir,
     logRetention: cfg.logRetentionDays,
     logKey: d.dataKey,
+    // Fargate Spot has no ARM64.
+    arm64: cfg.arm64 && !cfg.producerSpot,
   });
   // Exactly the SDK calls producer/ makes (PutRecords; leases: Scan to see
   // the groups, conditional UpdateItem to take, renew and release them).
@@ -46,8 +53,9 @@ export function producerService({ stack, cfg }: Section, d: ProducerDeps): { ser
     cluster: d.compute.cluster,
     taskDefinition: task,
     desiredCount: cfg.producerTasks,
-    vpcSubnets: d.compute.privateSubnets,
-    assignPublicIp: false,
+    ...(cfg.producerSpot ? { capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] } : {}),
+    vpcSubnets: d.compute.taskSubnets,
+    assignPublicIp: d.compute.assignPublicIp,
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
     circuitBreaker: { rollback: true },

@@ -11,7 +11,10 @@ interface TableKeys {
   readonly ttlAttribute?: string;
 }
 
-export type AppTables = Readonly<Record<'ticks' | 'latest' | 'state' | 'alerts' | 'producerLeases', dynamodb.Table>>;
+export type AppTables = Readonly<Record<'latest' | 'state' | 'alerts' | 'producerLeases', dynamodb.Table>> & {
+  /** Absent with `-c ticksTable=false`: the lake holds every tick, DynamoDB then only the live view. */
+  readonly ticks: dynamodb.Table | undefined;
+};
 
 const attr = (a: { name: string; type: 'S' | 'N' }): dynamodb.Attribute => ({
   name: a.name,
@@ -42,7 +45,7 @@ export function tables({ stack, cfg }: Section, dataKey: kms.IKey): { app: AppTa
     });
   };
   const app: AppTables = {
-    ticks: table('TicksTable', 'ticks'),
+    ticks: cfg.ticksTable ? table('TicksTable', 'ticks') : undefined,
     latest: table('LatestTable', 'latest'),
     state: table('StateTable', 'state'),
     alerts: table('AlertsTable', 'alerts'),

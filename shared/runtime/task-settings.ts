@@ -5,7 +5,7 @@ import { int, num, oneOf } from './config';
 /**
  * The schemas of the settings a deployment hands from CDK context to a task's
  * environment, in one place: the task reads its variable with the schema here
- * at start-up, and infra/config.ts reads the context key with the same schema
+ * at start-up, and shared/runtime/deploy-config.ts reads the context key with the same schema
  * at synth. So `cdk synth -c intervalMs=500` fails at synth, naming the key,
  * instead of deploying a task that exits with EX_CONFIG, rolls the ECS
  * circuit breaker back and leaves retained stores behind.

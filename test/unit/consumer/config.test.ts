@@ -9,7 +9,14 @@ describe('loadConsumerConfig', () => {
     expect(c.mode).toBe('aws');
     expect(Object.isFrozen(c)).toBe(true);
     expect(c.checkpointEveryRecords).toBe(5000);
-    expect(c.aws).toEqual({ alertTopicArn: aws.TICKSTREAM_ALERT_TOPIC_ARN, deadLetterQueueUrl: 'https://sqs/x', deadLetterBucket: 'lake', firehoseStream: 'f' });
+    expect(c.aws).toEqual({ alertTopicArn: aws.TICKSTREAM_ALERT_TOPIC_ARN, deadLetterQueueUrl: 'https://sqs/x', deadLetterBucket: 'lake', firehoseStream: 'f', firehoseRecordBytes: 0 });
+    expect(c.ticksHistory).toBe(true);
+  });
+
+  it('reads the stack\'s levers: Firehose packing and no ticks history', () => {
+    const c = loadConsumerConfig({ ...aws, TICKSTREAM_FIREHOSE_RECORD_BYTES: '5000', TICKSTREAM_TICKS_HISTORY: 'false' });
+    expect(c.aws?.firehoseRecordBytes).toBe(5000);
+    expect(c.ticksHistory).toBe(false);
   });
 
   it.each([
@@ -21,6 +28,8 @@ describe('loadConsumerConfig', () => {
     [{ TICKSTREAM_DLQ_BUCKET: undefined }, 'TICKSTREAM_DLQ_BUCKET'],
     [{ TICKSTREAM_DLQ_BUCKET: ' ' }, 'TICKSTREAM_DLQ_BUCKET'],
     [{ TICKSTREAM_TICKS_TTL_DAYS: '-1' }, 'TICKSTREAM_TICKS_TTL_DAYS'],
+    [{ TICKSTREAM_FIREHOSE_RECORD_BYTES: '2000000' }, 'TICKSTREAM_FIREHOSE_RECORD_BYTES'],
+    [{ TICKSTREAM_TICKS_HISTORY: 'sometimes' }, 'TICKSTREAM_TICKS_HISTORY'],
   ])('rejects %j naming the variable', (bad, variable) => {
     let err: unknown;
     try {

@@ -10,7 +10,7 @@ import type { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-fire
 import { DeadLetterError, PartialWriteError, SinkWriteError, StateStoreError } from '../../../consumer/errors';
 import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynamodb-ticks';
 import { DynamoStateStore } from '../../../consumer/sinks/dynamodb-state';
-import { FIREHOSE_MAX_BYTES, FirehoseTickSink, packBatches } from '../../../consumer/sinks/firehose';
+import { FIREHOSE_MAX_BYTES, FirehoseTickSink, packBatches, packRows } from '../../../consumer/sinks/firehose';
 import { SqsDeadLetterQueue } from '../../../consumer/sinks/sqs-dlq';
 import type { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -185,6 +185,27 @@ describe('FirehoseTickSink with a fake client', () => {
       return Promise.resolve({ FailedPutCount: n, RequestResponses: Array.from({ length: n }, () => ({ ErrorCode: 'InternalFailure' })) });
     });
     await expect(new FirehoseTickSink(client, { deliveryStreamName: 'ticks', retry: FAST }).write([tick()])).rejects.toBeInstanceOf(PartialWriteError);
+  });
+
+  it('with recordBytes, packs whole rows into records of at most that size, every row once and in order', async () => {
+    const sent: string[] = [];
+    const { client } = fakeClient<FirehoseClient>((cmd) => {
+      const recs = ((cmd as PutRecordBatchCommand).input.Records ?? []).map((r) => Buffer.from(r.Data as Uint8Array).toString());
+      sent.push(...recs);
+      return Promise.resolve({ FailedPutCount: 0, RequestResponses: recs.map((_, i) => ({ RecordId: `r${i}` })) });
+    });
+    const rows = knownInput({ perSymbol: 30 });
+    await new FirehoseTickSink(client, { deliveryStreamName: 'ticks', retry: FAST, recordBytes: 5000 }).write(rows);
+    expect(sent.length).toBeLessThan(rows.length / 5);
+    for (const r of sent) expect(Buffer.byteLength(r)).toBeLessThanOrEqual(5000);
+    // what Firehose's RecordDeAggregation (JSON) gets back: the same rows, one JSON object per line
+    const split = sent.flatMap((r) => r.split('\n').filter((l) => l !== '')).map((l) => JSON.parse(l) as { symbol: string; ts: number });
+    expect(split.map((r) => [r.symbol, r.ts])).toEqual(rows.map((r) => [r.symbol, r.ts]));
+  });
+
+  it('packRows never splits a row, and gives an oversized row a record of its own', () => {
+    expect(packRows(['aaa\n', 'bb\n', 'c\n'], 7).map(String)).toEqual(['aaa\nbb\n', 'c\n']);
+    expect(packRows(['x'.repeat(10), 'y\n'], 5).map(String)).toEqual(['x'.repeat(10), 'y\n']);
   });
 
   it('packs ≤ 500 records and ≤ 4 MiB per call', () => {

@@ -1,4 +1,4 @@
-import { DEFAULTS, loadInfraConfig } from '../../../infra/config';
+import { DEFAULTS, loadInfraConfig } from '../../../shared/runtime/deploy-config';
 import { ConfigError } from '../../../shared/runtime/config';
 import { resourcesOfType, synth, type Synth } from './template';
 

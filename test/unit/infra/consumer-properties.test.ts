@@ -23,7 +23,7 @@ import {
 } from '../../../consumer/kcl/properties';
 import { configError } from '../../helpers/config';
 import { ENV } from '../../../shared/env-names';
-import { DEFAULTS } from '../../../infra/config';
+import { DEFAULTS } from '../../../shared/runtime/deploy-config';
 import { KCL_PUBLISHES_METRICS, kclTableNames } from '../../../infra/kcl';
 import { resourcesOfType, synth, type Json } from './template';
 

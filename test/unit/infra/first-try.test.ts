@@ -6,7 +6,7 @@ import { ENV } from '../../../shared/env-names';
 import { ConfigError } from '../../../shared/runtime/config';
 import { loadConsumerConfig } from '../../../consumer/config';
 import { loadProducerConfig } from '../../../producer/config';
-import { loadInfraConfig } from '../../../infra/config';
+import { loadInfraConfig } from '../../../shared/runtime/deploy-config';
 import { TASK_TMP_PATH } from '../../../infra/sections/fargate-task';
 import { arnText, referencedIds, resources, resourcesOfType, roleStatements, synth, type Json, type Synth } from './template';
 

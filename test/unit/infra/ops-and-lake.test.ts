@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { athenaTable } from '../../../lake/athena';
 import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { DT_RANGE_PARAMETERS, NAMED_QUERIES, NAMED_QUERY_NAMES, renderQuery, sqlString } from '../../../shared/queries';
-import { DEFAULTS } from '../../../infra/config';
+import { DEFAULTS } from '../../../shared/runtime/deploy-config';
 import { glueDatabaseName } from '../../../infra/sections/common';
 import { preparedStatementName } from '../../../infra/sections/catalog';
 import { US_EQUITIES_ALWAYS_OPEN_UTC } from '../../../infra/sections/market-hours';
@@ -204,7 +204,7 @@ describe('every metric an alarm or the dashboard names is emitted somewhere', ()
 });
 
 describe('named queries and prepared statements give the CLI\'s answer', () => {
-  const db = glueDatabaseName({ ...DEFAULTS, alertEmail: undefined, maxConsumerTasks: DEFAULTS.shards });
+  const db = glueDatabaseName({ ...DEFAULTS, alertEmail: undefined, maxConsumerTasks: DEFAULTS.shards, profile: 'default' });
 
   test.each(NAMED_QUERY_NAMES)('prepared statement %s with (from, to) is exactly the query `npm run query --from --to` sends to Athena', (name) => {
     const statements = resourcesOfType(s, 'AWS::Athena::PreparedStatement').filter((p) => p.Properties.StatementName === preparedStatementName(name));

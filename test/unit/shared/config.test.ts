@@ -2,7 +2,7 @@ import { loadConsumerConfig } from '../../../consumer/config';
 import { LEADER_LOCK_DEFAULTS, daemonPropertiesFromEnv, leaderLockFromEnv } from '../../../consumer/kcl/properties';
 import { loadDlqCliConfig } from '../../../cli/dlq';
 import { loadQueryCliConfig } from '../../../cli/query';
-import { loadInfraConfig } from '../../../infra/config';
+import { loadInfraConfig } from '../../../shared/runtime/deploy-config';
 import { parseSoakOptions } from '../../../local/soak';
 import { loadProducerConfig } from '../../../producer/config';
 import { ENV } from '../../../shared/env-names';
