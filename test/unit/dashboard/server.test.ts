@@ -98,7 +98,7 @@ describe('dashboard server', () => {
     source.emit({ rows: [1, 2, 3].map((i) => ({ row: marketRowOf('AAPL', 1000 + i, 10), point: pointOf(1000 + i, 10) })).concat([{ row: marketRowOf('MSFT', 5, 1), point: pointOf(5, 1) }]) });
     const got = await events;
     expect(got.map((e) => e.points?.map((p) => p.ts))).toEqual([[], [1001, 1002, 1003]]);
-    expect(JSON.parse((await request(`${dash.url}api/symbol/AAPL`)).body)).toEqual({ symbol: 'AAPL', points: [pointOf(1000, 10)] });
+    expect(JSON.parse((await request(`${dash.url}api/symbol/AAPL`)).body)).toEqual({ symbol: 'AAPL', ts: [1000], price: [10], volume: [100], sma5: [10], sma20: [10], bb_upper: [11], bb_lower: [9], rsi14: [50], signals: [], anomalies: [] });
   });
 });
 
