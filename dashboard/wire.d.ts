@@ -108,8 +108,8 @@ export interface ErrorItem {
 }
 
 export interface PipelineView {
-  /** live: fed by a running pipeline; history: read from the files of a past run. */
-  mode: 'live' | 'history';
+  /** live: fed by a running pipeline; history: read from the files of a past run; aws: polled from a deployed stack. */
+  mode: 'live' | 'history' | 'aws';
   /** What the view is about, e.g. the data directory. */
   source: string;
   produced: number | null;

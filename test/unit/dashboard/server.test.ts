@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { loadDashboardConfig, AwsModeUnavailableError } from '../../../dashboard/config';
+import { loadAwsDashboardConfig, loadDashboardConfig } from '../../../dashboard/config';
 import { DashboardTokenError, startDashboard, type Dashboard } from '../../../dashboard/server';
 import type { LiveEvent } from '../../../dashboard/wire';
 import { ConfigError } from '../../../shared/runtime/config';
@@ -126,12 +126,20 @@ describe('dashboard token', () => {
 });
 
 describe('dashboard config', () => {
-  it('refuses AWS mode, naming what it would need', () => {
-    expect(() => loadDashboardConfig({ TICKSTREAM_MODE: 'aws' })).toThrow(AwsModeUnavailableError);
-    expect(() => loadDashboardConfig({ TICKSTREAM_MODE: 'aws' })).toThrow(/latest table.*Athena.*lease table.*DLQ/);
+  it('binds 127.0.0.1 on a free port by default', () => {
+    expect(loadDashboardConfig({})).toEqual({ host: '127.0.0.1', port: 0, token: undefined, mode: 'local' });
+    expect(loadDashboardConfig({ TICKSTREAM_MODE: 'aws' }).mode).toBe('aws');
   });
 
-  it('binds 127.0.0.1 on a free port by default', () => {
-    expect(loadDashboardConfig({})).toEqual({ host: '127.0.0.1', port: 0, token: undefined });
+  it("AWS mode: the stack's names from its outputs, each overridden by its variable, and a clear error for one missing", () => {
+    const outputs = { LatestTableName: 'T-latest', TicksTableName: 'T-ticks', KclApplicationName: 'tick-stream', DeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq', AthenaWorkgroupName: 'tick-stream' };
+    expect(loadAwsDashboardConfig({ TICKSTREAM_LATEST_TABLE: 'other' }, outputs).names).toEqual({
+      latestTable: 'other',
+      ticksTable: 'T-ticks',
+      leaseTable: 'tick-stream',
+      deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
+      athena: { workgroup: 'tick-stream', database: 'tick_stream' },
+    });
+    expect(() => loadAwsDashboardConfig({}, { ...outputs, DeadLetterQueueUrl: undefined } as unknown as Record<string, string>)).toThrow(/TICKSTREAM_DLQ_URL.*--outputs/);
   });
 });
