@@ -83,7 +83,7 @@ beforeAll(async () => {
       ],
     }),
   });
-  expect(queued.status).toBe(201);
+  if (queued.status !== 201) throw new Error(`moto refused the Athena result: ${queued.status}`);
   source = new AwsSource({
     names: { latestTable: 'T-latest', ticksTable: 'T-ticks', leaseTable: APP, deadLetterQueueUrl: queueUrl, athena: { database: 'tick_stream', workgroup: 'primary', outputLocation: 's3://results/r/' } },
     dynamo: ddb,
