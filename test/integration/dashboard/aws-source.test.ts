@@ -17,6 +17,7 @@ import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynam
 import { motoClientConfig, startMoto, type MotoServer } from '../../../local/moto';
 import { createTableInput, kclTableInputs } from '../../../shared/tables';
 import { getJson } from '../../helpers/dashboard';
+import { queueAthenaResult } from '../../helpers/moto-athena';
 import { waitFor } from '../../helpers/wait';
 import { tick } from '../../unit/consumer/factories';
 
@@ -57,33 +58,12 @@ beforeAll(async () => {
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'T-dlq' }))).QueueUrl ?? '';
   for (const body of ['a', 'b']) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   // the lake's older point, as Athena would return it (the header row first)
-  const queued = await fetch(`${moto.endpoint}/moto-api/static/athena/query-results`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      results: [
-        {
-          rows: [
-            { Data: ['ts', 'price', 'volume', 'sma5', 'sma20', 'bb_upper', 'bb_lower', 'rsi14', 'signal', 'anomaly'].map((v) => ({ VarCharValue: v })) },
-            { Data: [{ VarCharValue: '2024-03-01 14:00:00.000' }, { VarCharValue: '95.5' }, { VarCharValue: '10' }, {}, {}, {}, {}, {}, { VarCharValue: 'SELL' }, { VarCharValue: 'false' }] },
-          ],
-          column_info: [
-            { Name: 'ts', Type: 'timestamp' },
-            { Name: 'price', Type: 'double' },
-            { Name: 'volume', Type: 'double' },
-            { Name: 'sma5', Type: 'double' },
-            { Name: 'sma20', Type: 'double' },
-            { Name: 'bb_upper', Type: 'double' },
-            { Name: 'bb_lower', Type: 'double' },
-            { Name: 'rsi14', Type: 'double' },
-            { Name: 'signal', Type: 'varchar' },
-            { Name: 'anomaly', Type: 'boolean' },
-          ].map((c) => ({ ...c, CatalogName: 'hive', SchemaName: '', TableName: '', Label: c.Name, Precision: 0, Scale: 0, Nullable: 'UNKNOWN', CaseSensitive: false })),
-        },
-      ],
-    }),
-  });
-  if (queued.status !== 201) throw new Error(`moto refused the Athena result: ${queued.status}`);
+  const queued = await queueAthenaResult(
+    moto.endpoint,
+    ['ts:timestamp', 'price:double', 'volume:double', 'sma5:double', 'sma20:double', 'bb_upper:double', 'bb_lower:double', 'rsi14:double', 'signal:varchar', 'anomaly:boolean'].map((c) => c.split(':') as [string, string]),
+    [['2024-03-01 14:00:00.000', '95.5', '10', null, null, null, null, null, 'SELL', 'false']],
+  );
+  if (queued !== 201) throw new Error(`moto refused the Athena result: ${queued}`);
   source = new AwsSource({
     names: { latestTable: 'T-latest', ticksTable: 'T-ticks', leaseTable: APP, deadLetterQueueUrl: queueUrl, athena: { database: 'tick_stream', workgroup: 'primary', outputLocation: 's3://results/r/' } },
     dynamo: ddb,
