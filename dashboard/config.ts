@@ -65,15 +65,17 @@ export function loadAwsDashboardConfig(env: Env, outputs: Readonly<Record<string
   // the Glue database is the app name in the characters Athena takes unquoted (infra/sections/common.ts glueDatabaseName)
   const database = s.database ?? app?.replace(/-/g, '_');
   const ticksTable = s.ticksTable ?? outputs[STACK_OUTPUTS.ticksTableName];
+  const dlq = need(s.deadLetterQueueUrl ?? outputs[STACK_OUTPUTS.deadLetterQueueUrl], ENV.deadLetterQueueUrl, STACK_OUTPUTS.deadLetterQueueUrl);
   return deepFreeze({
-    region: s.region,
+    // the stack's region when AWS_REGION is unset: its queue's address names it (https://sqs.<region>.amazonaws.com/…)
+    region: s.region ?? /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\//.exec(dlq)?.[1],
     endpoint: s.endpoint,
     dynamodbEndpoint: s.dynamodbEndpoint ?? s.endpoint,
     lakeBucket: outputs[STACK_OUTPUTS.lakeBucketName],
     names: {
       latestTable: need(s.latestTable ?? outputs[STACK_OUTPUTS.latestTableName], ENV.latestTable, STACK_OUTPUTS.latestTableName),
       leaseTable: need(app, ENV.appName, STACK_OUTPUTS.kclApplicationName),
-      deadLetterQueueUrl: need(s.deadLetterQueueUrl ?? outputs[STACK_OUTPUTS.deadLetterQueueUrl], ENV.deadLetterQueueUrl, STACK_OUTPUTS.deadLetterQueueUrl),
+      deadLetterQueueUrl: dlq,
       ...(ticksTable !== undefined ? { ticksTable } : {}),
       ...(workgroup !== undefined && database !== undefined ? { athena: { workgroup, database, ...(s.outputLocation !== undefined ? { outputLocation: s.outputLocation } : {}) } } : {}),
     },

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { clientOptions, dynamoClient } from '../shared/aws';
+import { ENV } from '../shared/env-names';
 import { ConfigError, EXIT_CONFIG, EXIT_USAGE } from '../shared/runtime/config';
 import { parseStackOutputs, STACK_NAME } from '../shared/stack-outputs';
 import { AwsSource } from './aws-source';
@@ -37,15 +38,16 @@ const USAGE = `Usage: npm run dashboard -- [options]
 const bucketOf = (uri: string | undefined): string | undefined => (uri === undefined ? undefined : /^s3:\/\/([^/]+)/.exec(uri)?.[1]);
 
 function awsSource(c: AwsDashboardConfig): AwsSource {
-  const opts = clientOptions({ region: c.region ?? 'us-east-1', ...(c.endpoint !== undefined ? { endpoint: c.endpoint } : {}) });
-  // in AWS, the default credential chain and region; an endpoint only for a local test stack
-  const base = c.endpoint === undefined ? { ...(c.region !== undefined ? { region: c.region } : {}) } : opts;
+  // checked at start (main), before anything listens
+  const region = c.region ?? '';
+  // in AWS the default credential chain; an endpoint (and dummy credentials) only for a local test stack
+  const base = clientOptions({ region, ...(c.endpoint !== undefined ? { endpoint: c.endpoint } : {}) });
   return new AwsSource({
     names: c.names,
-    dynamo: dynamoClient({ region: c.region ?? 'us-east-1', ...(c.dynamodbEndpoint !== undefined ? { endpoint: c.dynamodbEndpoint } : {}) }),
+    dynamo: dynamoClient({ region, ...(c.dynamodbEndpoint !== undefined ? { endpoint: c.dynamodbEndpoint } : {}) }),
     sqs: new SQSClient(base),
     ...(c.names.athena !== undefined ? { athena: new AthenaClient(base) } : {}),
-    where: `${STACK_NAME}${c.region !== undefined ? ` in ${c.region}` : ''}`,
+    where: `${STACK_NAME} in ${region}`,
     log: (line) => void process.stderr.write(line + '\n'),
   }).start();
 }
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
     if (cfg.mode === 'aws' || printPolicy) {
       const outputs = typeof values.outputs === 'string' ? parseStackOutputs(JSON.parse(fs.readFileSync(values.outputs, 'utf8'))) : {};
       aws = loadAwsDashboardConfig(process.env, outputs);
+      if (!printPolicy && aws.region === undefined) throw new ConfigError(ENV.region, "the stack's region (set AWS_REGION)", undefined);
     }
   } catch (err) {
     if (err instanceof ConfigError || err instanceof SyntaxError || (err as NodeJS.ErrnoException).code === 'ENOENT') {

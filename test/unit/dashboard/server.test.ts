@@ -140,6 +140,8 @@ describe('dashboard config', () => {
       deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
       athena: { workgroup: 'tick-stream', database: 'tick_stream' },
     });
+    // the region: AWS_REGION, else the one the queue's address names
+    expect([loadAwsDashboardConfig({}, outputs).region, loadAwsDashboardConfig({ AWS_REGION: 'eu-west-1' }, outputs).region]).toEqual(['us-east-1', 'eu-west-1']);
     expect(() => loadAwsDashboardConfig({}, { ...outputs, DeadLetterQueueUrl: undefined } as unknown as Record<string, string>)).toThrow(/TICKSTREAM_DLQ_URL.*--outputs/);
   });
 });
