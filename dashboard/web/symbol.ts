@@ -93,7 +93,7 @@ function push(b: Batch, bulk: boolean, ts: number, price: number, volume: number
 let drawn = 0;
 
 /** Draws a batch: `bulk` sets whole series at once (the history), otherwise each point is appended. */
-function draw(b: Batch, bulk: boolean, shownMarkers = markers): void {
+function draw(b: Batch, bulk: boolean): void {
   if (b.price.length === 0) return;
   const pairs: [LWC.ISeriesApi<'Line'> | LWC.ISeriesApi<'Histogram'>, (LWC.LineData | LWC.HistogramData)[]][] = [
     [price, b.price],
@@ -108,22 +108,12 @@ function draw(b: Batch, bulk: boolean, shownMarkers = markers): void {
     if (bulk) series.setData(d);
     else for (const x of d) series.update(x);
   }
-  markerApi.setMarkers(shownMarkers);
+  // a copy: the page's list grows (and is rebuilt) after the chart has it
+  markerApi.setMarkers(markers.slice());
   drawn = bulk ? b.price.length : drawn + b.price.length;
   last.textContent = `${fmt(b.price_)}  SMA-5 ${fmt(b.sma5_)}  SMA-20 ${fmt(b.sma20_)}  RSI ${fmt(b.rsi_, 1)}  at ${fmtTime(b.ts)} UTC`;
   // what a test (or a person with devtools) can read without decoding the canvas
   Object.assign(document.body.dataset, { points: String(counts.points), sma5: String(counts.sma5), sma20: String(counts.sma20), signals: String(counts.signals), anomalies: String(counts.anomalies), lastTs: String(lastTs), drawn: String(drawn) });
-}
-
-/** The batch's points from its `n`th-last price point on: the first view of a long history. */
-function tailOf(b: Batch, n: number): { batch: Batch; markers: LWC.SeriesMarker<LWC.Time>[] } {
-  const from = b.price[b.price.length - n]!.time as number;
-  const keep = <T extends { time: LWC.Time }>(xs: T[]): T[] => {
-    let i = xs.length;
-    while (i > 0 && (xs[i - 1]!.time as number) >= from) i--;
-    return xs.slice(i);
-  };
-  return { batch: { ...b, price: keep(b.price), sma5: keep(b.sma5), sma20: keep(b.sma20), up: keep(b.up), low: keep(b.low), rsi: keep(b.rsi), vol: keep(b.vol) }, markers: keep(markers) };
 }
 
 /** Live points, as the stream sends them. */
@@ -133,13 +123,12 @@ function addPoints(points: readonly ChartPoint[]): void {
   draw(b, false);
 }
 
-/** The history, as columns (ChartColumns), into one batch: no object per point until the chart's own. */
-function historyBatch(c: ChartColumns): Batch {
-  performance.mark('chart:parsed');
+/** The history from point `from` on, as columns (ChartColumns), into one batch: no object per point until the chart's own. */
+function historyBatch(c: ChartColumns, from: number): Batch {
   const b = newBatch();
   let s = 0;
   let a = 0;
-  for (let i = 0; i < c.ts.length; i++) {
+  for (let i = from; i < c.ts.length; i++) {
     // the sparse lists are in index order: a cursor into each
     while (s < c.signals.length && c.signals[s]![0] < i) s++;
     while (a < c.anomalies.length && c.anomalies[a]! < i) a++;
@@ -160,9 +149,11 @@ function showRecent(): void {
 }
 
 /** Draws the history, then the live points that came while it was read. */
-function drawHistory(all: Batch): void {
+function drawHistory(c: ChartColumns): void {
+  performance.mark('chart:parsed');
+  const n = c.ts.length;
   const finish = (): void => {
-    draw(all, true);
+    draw(historyBatch(c, 0), true);
     addPoints(waiting ?? []);
     waiting = undefined;
     showRecent();
@@ -170,18 +161,23 @@ function drawHistory(all: Batch): void {
     performance.mark('chart:all');
     requestAnimationFrame(() => requestAnimationFrame(() => performance.mark('chart:all-painted')));
   };
-  if (all.price.length <= RECENT_VIEW * 2) return finish();
+  if (n <= RECENT_VIEW * 2) return finish();
   // A long history: its latest part first. lightweight-charts' setData costs
-  // about the same per point whether a point is on screen or not (bench:
-  // dashboard, ~7 series x 100,000 points took most of 2-3 s before the
-  // first frame), so the screen's worth is set and painted first and the
-  // whole history, scrollable, follows a frame later. Live points wait for
-  // it (the stream holds them) so nothing set now is lost when it replaces.
-  const first = tailOf(all, RECENT_VIEW);
-  draw(first.batch, true, first.markers);
+  // about the same per point whether a point is on screen or not, and so
+  // does building its points (bench:dashboard: 7 series x 100,000 points
+  // took most of 2-3 s before the first frame), so the screen's worth is
+  // built, set and painted first, and the whole history, scrollable,
+  // follows a frame later. Live points wait for it (the stream holds them).
+  const before = { lastTs, lastSec, counts: { ...counts }, markers: markers.length };
+  draw(historyBatch(c, n - RECENT_VIEW), true);
   showRecent();
   document.body.dataset.view = 'recent';
   performance.mark('chart:first');
+  // the whole history is built again from its first point: forget the tail's
+  lastTs = before.lastTs;
+  lastSec = before.lastSec;
+  Object.assign(counts, before.counts);
+  markers.length = before.markers;
   // two frames: the chart paints in the first (its own rAF), the second starts once that one is shown
   requestAnimationFrame(() =>
     requestAnimationFrame(() => {
@@ -210,7 +206,7 @@ connect({ topics: [], symbol }, (e) => {
     // All of a long history is loaded (scroll or zoom out to see it), but
     // the first view is its latest part: drawing 100,000 points at once
     // costs seconds a frame and shows nothing a person can read.
-    .then((h) => drawHistory(historyBatch(h)))
+    .then((h) => drawHistory(h))
     .catch((err: unknown) => {
       waiting = undefined;
       throw err;
