@@ -18,6 +18,13 @@ import { StatusReporter } from './status';
 import { Heartbeat, withHeartbeat } from './heartbeat';
 import { buildPorts, type ConsumerPorts } from './wiring';
 
+const MB = 2 ** 20;
+const memoryMb = (): Record<'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers', number> => {
+  const m = process.memoryUsage();
+  const r = (v: number): number => Math.round((v / MB) * 10) / 10;
+  return { rss: r(m.rss), heapUsed: r(m.heapUsed), heapTotal: r(m.heapTotal), external: r(m.external), arrayBuffers: r(m.arrayBuffers) };
+};
+
 function main(): void {
   let cfg: Readonly<ConsumerConfig>;
   try {
@@ -38,7 +45,9 @@ function main(): void {
   let ports: ConsumerPorts | undefined;
   const metrics = new ConsumerMetrics();
   const heartbeat = cfg.heartbeatDir !== undefined ? new Heartbeat(cfg.heartbeatDir) : undefined;
-  const emit = (): void => void logger.info('metrics', metrics.take());
+  // Memory rides along as plain fields (not EMF metrics: no CloudWatch
+  // cost): a long soak tells JS-heap growth from native growth with them.
+  const emit = (): void => void logger.info('metrics', { ...metrics.take(), memory: memoryMb() });
   setInterval(emit, cfg.metricsIntervalMs).unref();
 
   const processor = kclRecordProcessor(
