@@ -176,20 +176,20 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
 
   const timeoutMs = o.timeoutMs ?? 180_000;
   const started = Date.now();
-  let last_: SmokeCheck[] = [];
+  let seen: SmokeCheck[] = [];
   for (;;) {
     try {
-      last_ = await checks();
+      seen = await checks();
     } catch (err) {
-      last_ = [{ name: 'read back', ok: false, detail: describeError(err) }];
+      seen = [{ name: 'read back', ok: false, detail: describeError(err) }];
     }
     const waited = Math.round((Date.now() - started) / 1000);
-    if (last_.every((c) => c.ok)) {
+    if (seen.every((c) => c.ok)) {
       log(`all there after ${waited} s`);
-      return { ok: true, checks: last_ };
+      return { ok: true, checks: seen };
     }
-    if (Date.now() - started >= timeoutMs) return { ok: false, checks: last_ };
-    log(`${waited} s: waiting for ${last_.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
+    if (Date.now() - started >= timeoutMs) return { ok: false, checks: seen };
+    log(`${waited} s: waiting for ${seen.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
     await new Promise((r) => setTimeout(r, o.pollMs ?? 5000));
   }
 }
