@@ -10,6 +10,7 @@ import kcl from 'aws-kcl';
 import { ConfigError } from '../shared/runtime/config';
 import { EXIT_CONFIG } from './errors';
 import { createLogger } from '../shared/logger';
+import { describeError } from '../shared/describe-error';
 import { loadConsumerConfig, type ConsumerConfig } from './config';
 import { kclRecordProcessor } from './kcl/record-processor';
 import { ConsumerMetrics } from './metrics';
@@ -41,6 +42,28 @@ function main(): void {
   // log lines instead of free text in the daemon's log.
   process.removeAllListeners('warning');
   process.on('warning', (w) => logger.warn('node warning', { warning: w.name, detail: w.message.slice(0, 300) }));
+  let shard: string | undefined;
+  // A processor that dies anyway (a bug outside every handler) would leave
+  // Node's free-text trace among the JSON lines, where the log's one filter
+  // (README, "Logs") cannot see it. Written synchronously, as winston's
+  // stream write would not finish before the exit; the exit code stays
+  // Node's own for an uncaught exception.
+  process.on('uncaughtException', (err, origin) => {
+    const line = {
+      level: 'error',
+      message: 'record processor died: uncaught exception',
+      service: 'tickstream-consumer',
+      timestamp: new Date().toISOString(),
+      worker: cfg.workerId,
+      pid: process.pid,
+      ...(shard !== undefined ? { shardId: shard } : {}),
+      origin,
+      error: describeError(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    };
+    fs.writeSync(2, `${JSON.stringify(line)}\n`);
+    process.exit(1);
+  });
   const status = cfg.local?.statusPort !== undefined ? new StatusReporter(cfg.local.statusPort, cfg.workerId) : undefined;
   let ports: ConsumerPorts | undefined;
   const metrics = new ConsumerMetrics();
@@ -52,6 +75,7 @@ function main(): void {
 
   const processor = kclRecordProcessor(
     (shardId) => {
+      shard = shardId;
       ports = buildPorts(cfg, shardId, logger.child({ shardId }), process.stderr);
       status?.started(shardId);
       return new ShardProcessor({
