@@ -50,10 +50,12 @@ export class BollingerBands extends RingWindow implements Indicator<BollingerBan
     const p = this.period;
     const m2At = this.sumAt + 2;
     if (this.count >= p) {
+      const f = this.f;
+      const old = f[this.o + this.pos] as number; // the input this slide drops
       const meanBefore = this.mean;
-      const old = this.slide(x);
+      this.slide(x);
       // The ring wrapped: recompute exactly, so rounding never outlives a window.
-      this.f[m2At] = this.pos === 0 ? this.exactM2() : (this.f[m2At] as number) + (x - old) * (x - this.mean + old - meanBefore);
+      f[m2At] = this.pos === 0 ? this.exactM2() : (f[m2At] as number) + (x - old) * (x - this.mean + old - meanBefore);
       return true;
     }
     this.slide(x);

@@ -3,6 +3,7 @@ import { assertPeriod } from './indicator';
 import { readFiniteOrNull, readInt, readObject } from './snapshot';
 import { CorruptSnapshotError } from './errors';
 import { expectPeriod } from './ring-window';
+import { orNull } from './numeric';
 import { place } from './storage';
 
 export interface EmaState {
@@ -53,7 +54,8 @@ export class EMA implements Indicator<number, EmaState> {
     return this.n >= this.period;
   }
 
-  update(x: number): number | null {
+  /** The hot path's update: the new value, NaN during warm-up (numeric.ts, orNull). */
+  step(x: number): number {
     const f = this.f;
     const o = this.o;
     let value: number;
@@ -64,7 +66,11 @@ export class EMA implements Indicator<number, EmaState> {
     }
     f[o] = value;
     if (this.n < this.period) this.n++;
-    return this.n >= this.period ? value : null;
+    return this.n >= this.period ? value : NaN;
+  }
+
+  update(x: number): number | null {
+    return orNull(this.step(x));
   }
 
   getResult(): number | null {

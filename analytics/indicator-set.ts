@@ -14,7 +14,7 @@ const VOL_AT = VWAP_AT + SessionVWAP.slots();
 
 /**
  * The outputs of the last update of any set, NaN during each one's warm-up
- * (read them through orNull). One scratch array for all sets: an update's
+ * (read them through orNull, numeric.ts). One scratch array for all sets: an update's
  * outputs are read before the next update, and the process is one thread.
  * Not fields: a number field that can hold null or NaN makes V8 allocate a
  * heap number on every store (measured: the analyzer 30-65 % slower).
@@ -64,7 +64,7 @@ export class IndicatorSet {
   /** `session` names the VWAP's session (a trading day): it restarts when that changes. */
   update(price: number, volume: number, session: string): void {
     const out = OUT;
-    out[SMA5] = this.sma5.update(price) ?? NaN;
+    out[SMA5] = this.sma5.step(price);
     const bb = this.bb;
     if (bb.push(price)) {
       const middle = bb.middle;
@@ -75,10 +75,10 @@ export class IndicatorSet {
     } else {
       out[SMA20] = out[BB_UPPER] = out[BB_LOWER] = NaN;
     }
-    out[EMA12] = this.ema12.update(price) ?? NaN;
-    out[RSI14] = this.rsi14.update(price) ?? NaN;
-    out[VWAP] = this.vwap.updateSession(price, volume, session) ?? NaN;
-    out[VOLUME_RATIO] = this.vol.update(volume) ?? NaN;
+    out[EMA12] = this.ema12.step(price);
+    out[RSI14] = this.rsi14.step(price);
+    out[VWAP] = this.vwap.stepSession(price, volume, session);
+    out[VOLUME_RATIO] = this.vol.step(volume);
   }
 
   // The outputs of the last update (of any set: see OUT).
@@ -113,11 +113,3 @@ export class IndicatorSet {
   }
 }
 
-/**
- * An output as the row carries it: null for "not yet". The indicators never
- * output NaN themselves (their inputs are bounded, shared/tick.ts), so NaN
- * only ever means warm-up here.
- */
-export function orNull(x: number): number | null {
-  return x === x ? x : null;
-}

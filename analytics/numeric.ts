@@ -17,6 +17,18 @@
  * Both fields are part of every snapshot: restoring only `sum` would make a
  * restored run differ in the last bits from an uninterrupted one.
  */
+/**
+ * A hot-path output as the Indicator contract returns it: null for "not
+ * yet". The hot paths (each indicator's `step`, IndicatorSet) carry NaN for
+ * "not yet" instead, so an output stays a plain double: a value that is
+ * either a double or null must be boxed as a heap number wherever it is not
+ * inlined away. The indicators never output NaN themselves (their inputs are
+ * bounded, shared/tick.ts), so NaN only ever means warm-up.
+ */
+export function orNull(x: number): number | null {
+  return x === x ? x : null;
+}
+
 export function sumError(s: number, x: number, t: number): number {
   // Knuth's TwoSum: the exact rounding error of t = s + x for any magnitudes,
   // without the |s| >= |x| branch of Neumaier's original formulation (both

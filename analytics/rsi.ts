@@ -3,6 +3,7 @@ import { assertPeriod } from './indicator';
 import { readFinite, readFiniteOrNull, readInt, readObject } from './snapshot';
 import { CorruptSnapshotError } from './errors';
 import { expectPeriod } from './ring-window';
+import { orNull } from './numeric';
 import { place } from './storage';
 
 export interface RsiState {
@@ -53,13 +54,14 @@ export class RSI implements Indicator<number, RsiState> {
     return this.n >= this.period;
   }
 
-  update(x: number): number | null {
+  /** The hot path's update: the new RSI, NaN during warm-up (numeric.ts, orNull). */
+  step(x: number): number {
     const f = this.f;
     const o = this.o;
     if (!this.hasPrev) {
       this.hasPrev = true;
       f[o] = x;
-      return null;
+      return NaN;
     }
     const d = x - (f[o] as number);
     f[o] = x;
@@ -81,8 +83,12 @@ export class RSI implements Indicator<number, RsiState> {
     }
     f[o + 1] = gain;
     f[o + 2] = loss;
-    if (this.n < p) return null;
+    if (this.n < p) return NaN;
     return loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+  }
+
+  update(x: number): number | null {
+    return orNull(this.step(x));
   }
 
   getResult(): number | null {

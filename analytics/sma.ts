@@ -1,4 +1,5 @@
 import type { Indicator } from './indicator';
+import { orNull } from './numeric';
 import { readInt, readObject } from './snapshot';
 import { RingWindow, type RingWindowState } from './ring-window';
 
@@ -19,13 +20,23 @@ export class SMA extends RingWindow implements Indicator<number, SmaState> {
     super(period, 0, 'SMA', storage, offset);
   }
 
-  update(x: number): number | null {
+  /** The hot path's update: the new average, NaN during warm-up (numeric.ts, orNull). */
+  step(x: number): number {
     this.slide(x);
-    return this.count >= this.period ? this.mean : null;
+    return this.value;
+  }
+
+  /** The average, NaN during warm-up. */
+  get value(): number {
+    return this.count >= this.period ? this.mean : NaN;
+  }
+
+  update(x: number): number | null {
+    return orNull(this.step(x));
   }
 
   getResult(): number | null {
-    return this.count >= this.period ? this.mean : null;
+    return orNull(this.value);
   }
 
   getState(): SmaState {

@@ -2,6 +2,7 @@ import type { Indicator } from './indicator';
 import { readInt, readObject } from './snapshot';
 import type { SmaState } from './sma';
 import { SMA } from './sma';
+import { orNull } from './numeric';
 import { place } from './storage';
 
 export type VolumeRatioState = SmaState;
@@ -57,11 +58,17 @@ export class VolumeRatio implements Indicator<number, VolumeRatioState> {
   }
 
   update(volume: number): number | null {
-    const avg = this.sma.getResult();
-    const ratio = avg !== null && avg > 0 ? volume / avg : null;
-    this.f[this.out] = avg ?? Number.NaN;
-    this.f[this.out + 1] = ratio ?? Number.NaN;
-    this.sma.update(volume);
+    return orNull(this.step(volume));
+  }
+
+  /** The hot path's update: the ratio, NaN while there is no positive average before it (numeric.ts, orNull). */
+  step(volume: number): number {
+    const avg = this.sma.value;
+    // NaN > 0 is false: no average yet, no ratio
+    const ratio = avg > 0 ? volume / avg : NaN;
+    this.f[this.out] = avg;
+    this.f[this.out + 1] = ratio;
+    this.sma.step(volume);
     return ratio;
   }
 

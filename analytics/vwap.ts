@@ -1,6 +1,6 @@
 import type { IndicatorBase } from './indicator';
 import { MS_PER_DAY, tradingDate } from '../shared/trading-day';
-import { sumError } from './numeric';
+import { orNull, sumError } from './numeric';
 import { dtOf } from '../shared/enriched';
 import { CorruptSnapshotError } from './errors';
 import { readFinite, readInt, readObject, readString } from './snapshot';
@@ -73,6 +73,11 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
 
   /** `session` is the tick's trading day (see VwapState.session); a new one starts the sums over. */
   updateSession(price: number, volume: number, session: string): number | null {
+    return orNull(this.stepSession(price, volume, session));
+  }
+
+  /** updateSession for the hot path: NaN until the session has seen volume (numeric.ts, orNull). */
+  stepSession(price: number, volume: number, session: string): number {
     const f = this.f;
     const o = this.o;
     if (session !== this.session) {
@@ -96,7 +101,7 @@ export class SessionVWAP implements IndicatorBase<number, VwapState> {
     f[o + 2] = v;
     f[o + 3] = vComp;
     const vol = v + vComp;
-    return vol > 0 ? (pv + pvComp) / vol : null;
+    return vol > 0 ? (pv + pvComp) / vol : NaN;
   }
 
   /** With the trading-day rule: the date of ts in `timeZone`, UTC without one. */

@@ -29,7 +29,7 @@ import type { CrossSide } from '../analytics/crossover';
 import { SmaCrossover, crossSide } from '../analytics/crossover';
 import { SMA } from '../analytics/sma';
 import { sharedSlab } from '../analytics/storage';
-import { IndicatorSet, orNull } from '../analytics/indicator-set';
+import { IndicatorSet } from '../analytics/indicator-set';
 import { MS_PER_DAY } from '../analytics/vwap';
 import { dtOf } from '../shared/enriched';
 import type { Tick } from '../shared/tick';
@@ -96,10 +96,12 @@ interface Pair {
  * The crossover check the composed pairs and indicator sets share: the
  * analyzer's rule (`crossSide`), with no gap for the pairs (as
  * SmaCrossover(5, 20) applies it) and the analyzer's gap for the sets, so
- * every competitor of a kind must find the same signals.
+ * every competitor of a kind must find the same signals. NaN is "not yet"
+ * here, as on our hot path (analytics/numeric.ts, orNull): trading-signals'
+ * nulls are turned into NaN for it, a conversion both sides pay once.
  */
-function crossed(p: { side: CrossSide }, short: number | null, long: number | null, gapFraction = 0): 1 | null {
-  if (short === null || long === null) return null;
+function crossed(p: { side: CrossSide }, short: number, long: number, gapFraction = 0): 1 | null {
+  if (short !== short || long !== long) return null;
   const side = crossSide(p.side, short, long, gapFraction);
   const fired = p.side !== 0 && side !== p.side;
   p.side = side;
@@ -113,7 +115,7 @@ class OurComposedPair implements Pair {
   private readonly s20 = new SMA(20, this.f, SMA.slots(5));
   side: CrossSide = 0;
   update(price: number): 1 | null {
-    return crossed(this, this.s5.update(price), this.s20.update(price));
+    return crossed(this, this.s5.step(price), this.s20.step(price));
   }
 }
 
@@ -123,7 +125,7 @@ class TradingSignalsPair implements Pair {
   private readonly s20 = new TsSMA(20);
   side: CrossSide = 0;
   update(price: number): 1 | null {
-    return crossed(this, this.s5.update(price, false), this.s20.update(price, false));
+    return crossed(this, this.s5.update(price, false) ?? NaN, this.s20.update(price, false) ?? NaN);
   }
 }
 
@@ -155,14 +157,16 @@ const SPIKE_RATIO = DEFAULT_ANALYSIS_CONFIG.volumeSpikeRatio;
  * over 70, the price outside the bands, above the VWAP, above the EMA. A
  * count rather than a sum of the outputs, so that ours and trading-signals'
  * can be compared although they round differently (a near-tie flips one).
+ * An output not there yet is NaN (see `crossed`), and every comparison with
+ * NaN is false, so it counts for nothing.
  */
-function conditions(price: number, signal: boolean, lower: number | null, upper: number | null, ema: number | null, rsi: number | null, vwap: number | null, ratio: number | null): number {
+function conditions(price: number, signal: boolean, lower: number, upper: number, ema: number, rsi: number, vwap: number, ratio: number): number {
   let n = signal ? 1 : 0;
-  if (ratio !== null && ratio > SPIKE_RATIO) n++;
-  if (rsi !== null && rsi > 70) n++;
-  if (lower !== null && upper !== null && (price < lower || price > upper)) n++;
-  if (vwap !== null && price > vwap) n++;
-  if (ema !== null && price > ema) n++;
+  if (ratio > SPIKE_RATIO) n++;
+  if (rsi > 70) n++;
+  if (price < lower || price > upper) n++;
+  if (price > vwap) n++;
+  if (price > ema) n++;
   return n;
 }
 
@@ -195,8 +199,8 @@ class OurIndicatorSet implements SetUnderTest {
     }
     const ind = this.ind;
     ind.update(price, volume, this.session);
-    const signal = crossed(this, orNull(ind.sma5Value), orNull(ind.sma20), GAP_FRACTION) !== null;
-    return conditions(price, signal, orNull(ind.bbLower), orNull(ind.bbUpper), orNull(ind.ema12Value), orNull(ind.rsi14Value), orNull(ind.vwapValue), orNull(ind.volumeRatio));
+    const signal = crossed(this, ind.sma5Value, ind.sma20, GAP_FRACTION) !== null;
+    return conditions(price, signal, ind.bbLower, ind.bbUpper, ind.ema12Value, ind.rsi14Value, ind.vwapValue, ind.volumeRatio);
   }
 }
 
@@ -244,8 +248,8 @@ class TradingSignalsIndicatorSet implements SetUnderTest {
     const avg = this.volAvg;
     const ratio = avg !== null && avg > 0 ? volume / avg : null;
     this.volAvg = this.volSma.update(volume, false);
-    const signal = crossed(this, sma5, bands === null ? null : bands.middle, GAP_FRACTION) !== null;
-    return conditions(price, signal, bands === null ? null : bands.lower, bands === null ? null : bands.upper, ema, rsi, this.vwapLast, ratio);
+    const signal = crossed(this, sma5 ?? NaN, bands === null ? NaN : bands.middle, GAP_FRACTION) !== null;
+    return conditions(price, signal, bands === null ? NaN : bands.lower, bands === null ? NaN : bands.upper, ema ?? NaN, rsi ?? NaN, this.vwapLast ?? NaN, ratio ?? NaN);
   }
 }
 
@@ -263,7 +267,7 @@ class AnalyzerSet implements SetUnderTest {
     const r = this.a.analyze({ v: 1, symbol: this.symbol, ts, price, volume, previousClose: 100, source: 'yahoo', producedAt: ts, marketState: 'REGULAR' });
     if (r.kind !== 'applied') return 0;
     const row = r.row;
-    return conditions(row.price, row.signal !== null, row.bb_lower, row.bb_upper, row.ema12, row.rsi14, row.vwap, row.volume_ratio);
+    return conditions(row.price, row.signal !== null, row.bb_lower ?? NaN, row.bb_upper ?? NaN, row.ema12 ?? NaN, row.rsi14 ?? NaN, row.vwap ?? NaN, row.volume_ratio ?? NaN);
   }
 }
 

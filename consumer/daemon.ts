@@ -13,25 +13,13 @@ import path from 'node:path';
 import { ConfigError } from '../shared/runtime/config';
 import { int, optional, readSettings, text } from '../shared/runtime/config';
 import { heapFlags } from './kcl/daemon';
+import { logbackXml } from './kcl/logback';
 import { ensureKclJars, javaCommand, kclClasspath, KCL_LAUNCHER_CLASS, projectRoot } from './kcl/jars';
 import { DAEMON_PID_FILE } from './heartbeat';
 import { daemonPropertiesFromEnv, formatProperties } from './kcl/properties';
 import { loadConsumerConfig } from './config';
 import { EXIT_CONFIG } from './errors';
 import { ENV } from '../shared/env-names';
-
-// Processors' stderr is copied verbatim to the daemon's stderr; the
-// DrainChildSTDERRTask logger would log every line a second time, wrapped.
-const LOGBACK = `<configuration>
-  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
-    <encoder><pattern>%d{ISO8601} %-5level [%thread] %logger{36} - %msg%n</pattern></encoder>
-  </appender>
-  <logger name="software.amazon.kinesis.multilang.DrainChildSTDERRTask" level="OFF"/>
-  <logger name="software.amazon.kinesis.coordinator.DiagnosticEventLogger" level="WARN"/>
-  <logger name="io.netty" level="WARN"/>
-  <root level="INFO"><appender-ref ref="OUT"/></root>
-</configuration>
-`;
 
 function main(): void {
   let propsText: string;
@@ -58,7 +46,7 @@ function main(): void {
   const propsFile = path.join(runDir, 'consumer.properties');
   const logback = path.join(runDir, 'logback.xml');
   fs.writeFileSync(propsFile, propsText);
-  fs.writeFileSync(logback, LOGBACK);
+  fs.writeFileSync(logback, logbackXml());
   const jars = ensureKclJars();
   // A record processor that meets a configuration error writes its one line
   // here before it exits (consumer/main.ts); the daemon then exits too, and

@@ -10,6 +10,7 @@ import kcl from 'aws-kcl';
 import { ConfigError } from '../shared/runtime/config';
 import { EXIT_CONFIG } from './errors';
 import { createLogger } from '../shared/logger';
+import { describeError } from '../shared/describe-error';
 import { loadConsumerConfig, type ConsumerConfig } from './config';
 import { kclRecordProcessor } from './kcl/record-processor';
 import { ConsumerMetrics } from './metrics';
@@ -17,6 +18,13 @@ import { ShardProcessor } from './shard-processor';
 import { StatusReporter } from './status';
 import { Heartbeat, withHeartbeat } from './heartbeat';
 import { buildPorts, type ConsumerPorts } from './wiring';
+
+const MB = 2 ** 20;
+const memoryMb = (): Record<'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers', number> => {
+  const m = process.memoryUsage();
+  const r = (v: number): number => Math.round((v / MB) * 10) / 10;
+  return { rss: r(m.rss), heapUsed: r(m.heapUsed), heapTotal: r(m.heapTotal), external: r(m.external), arrayBuffers: r(m.arrayBuffers) };
+};
 
 function main(): void {
   let cfg: Readonly<ConsumerConfig>;
@@ -34,15 +42,40 @@ function main(): void {
   // log lines instead of free text in the daemon's log.
   process.removeAllListeners('warning');
   process.on('warning', (w) => logger.warn('node warning', { warning: w.name, detail: w.message.slice(0, 300) }));
+  let shard: string | undefined;
+  // A processor that dies anyway (a bug outside every handler) would leave
+  // Node's free-text trace among the JSON lines, where the log's one filter
+  // (README, "Logs") cannot see it. Written synchronously, as winston's
+  // stream write would not finish before the exit; the exit code stays
+  // Node's own for an uncaught exception.
+  process.on('uncaughtException', (err, origin) => {
+    const line = {
+      level: 'error',
+      message: 'record processor died: uncaught exception',
+      service: 'tickstream-consumer',
+      timestamp: new Date().toISOString(),
+      worker: cfg.workerId,
+      pid: process.pid,
+      ...(shard !== undefined ? { shardId: shard } : {}),
+      origin,
+      error: describeError(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    };
+    fs.writeSync(2, `${JSON.stringify(line)}\n`);
+    process.exit(1);
+  });
   const status = cfg.local?.statusPort !== undefined ? new StatusReporter(cfg.local.statusPort, cfg.workerId) : undefined;
   let ports: ConsumerPorts | undefined;
   const metrics = new ConsumerMetrics();
   const heartbeat = cfg.heartbeatDir !== undefined ? new Heartbeat(cfg.heartbeatDir) : undefined;
-  const emit = (): void => void logger.info('metrics', metrics.take());
+  // Memory rides along as plain fields (not EMF metrics: no CloudWatch
+  // cost): a long soak tells JS-heap growth from native growth with them.
+  const emit = (): void => void logger.info('metrics', { ...metrics.take(), memory: memoryMb() });
   setInterval(emit, cfg.metricsIntervalMs).unref();
 
   const processor = kclRecordProcessor(
     (shardId) => {
+      shard = shardId;
       ports = buildPorts(cfg, shardId, logger.child({ shardId }), process.stderr);
       status?.started(shardId);
       return new ShardProcessor({

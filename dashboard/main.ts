@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { clientOptions, dynamoClient } from '../shared/aws';
 import { ENV } from '../shared/env-names';
 import { ConfigError, EXIT_CONFIG, EXIT_USAGE } from '../shared/runtime/config';
-import { parseStackOutputs, STACK_NAME } from '../shared/stack-outputs';
+import { OUTPUTS_FILE, parseOutputs, STACK_NAME } from '../shared/stack-outputs';
 import { AwsSource } from './aws-source';
 import { loadAwsDashboardConfig, loadDashboardConfig, type AwsDashboardConfig } from './config';
 import { dashboardPolicy } from './iam-policy';
@@ -26,7 +26,7 @@ const USAGE = `Usage: npm run dashboard -- [options]
   --port <n>      port (default: a free one; or TICKSTREAM_DASHBOARD_PORT)
   --host <addr>   address to bind (default 127.0.0.1; any other needs TICKSTREAM_DASHBOARD_TOKEN)
   TICKSTREAM_MODE=aws: read the deployed stack instead (read-only; your AWS credentials)
-  --outputs <file>      the stack's outputs: cdk's --outputs-file JSON, or
+  --outputs <file>      the stack's outputs (default ${OUTPUTS_FILE}, which \`npm run deploy\` writes): cdk's --outputs-file JSON, or
                         aws cloudformation describe-stacks --stack-name ${STACK_NAME} --query 'Stacks[0].Outputs'
                         (each name can be set by its variable instead, e.g. TICKSTREAM_LATEST_TABLE)
   --print-iam-policy    print the read-only IAM policy the AWS dashboard needs, and exit
@@ -82,7 +82,9 @@ async function main(): Promise<void> {
   try {
     cfg = loadDashboardConfig(process.env, { port: values.port, host: values.host });
     if (cfg.mode === 'aws' || printPolicy) {
-      const outputs = typeof values.outputs === 'string' ? parseStackOutputs(JSON.parse(fs.readFileSync(values.outputs, 'utf8'))) : {};
+      // the file `npm run deploy` leaves, unless another is named; without either, the variables alone
+      const file = typeof values.outputs === 'string' ? values.outputs : fs.existsSync(OUTPUTS_FILE) ? OUTPUTS_FILE : undefined;
+      const outputs = file === undefined ? {} : parseOutputs(JSON.parse(fs.readFileSync(file, 'utf8')) as unknown);
       aws = loadAwsDashboardConfig(process.env, outputs);
       if (!printPolicy && aws.region === undefined) throw new ConfigError(ENV.region, "the stack's region (set AWS_REGION)", undefined);
     }

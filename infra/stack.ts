@@ -126,6 +126,7 @@ export class TickstreamStack extends Stack {
     out(STACK_OUTPUTS.kclApplicationName, cfg.appName, 'KCL application (= lease table name)');
     if (this.tables.ticks !== undefined) out(STACK_OUTPUTS.ticksTableName, this.tables.ticks.tableName, 'DynamoDB tick history');
     out(STACK_OUTPUTS.latestTableName, this.tables.latest.tableName, 'DynamoDB latest quote per symbol');
+    out(STACK_OUTPUTS.alertsTableName, this.tables.alerts.tableName, 'DynamoDB alert ledger (npm run smoke reads its alert back here)');
     out(STACK_OUTPUTS.lakeBucketName, lakeBucket.bucketName, 'Parquet lake');
     out(STACK_OUTPUTS.athenaWorkgroupName, cfg.appName, 'Athena workgroup with the named queries');
     out(STACK_OUTPUTS.alertTopicArn, msg.alertTopic.topicArn, 'SNS alerts');

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { freePort } from './ports';
 import { promisify } from 'node:util';
 import { sleep } from '../shared/runtime/sleep';
+import { killOnExit } from '../shared/runtime/process';
 
 const ROOT = findRoot(__dirname);
 const execFileAsync = promisify(execFile);
@@ -88,19 +89,6 @@ const LAUNCHER = [
   'sys.exit(main(sys.argv[1:]))',
 ].join('\n');
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** Last resort: a test run that dies without calling stop() must not leave
- *  a moto server behind. 'exit' handlers must be synchronous: kill() is. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
-
 async function waitHealthy(endpoint: string, child: ChildProcess, deadline: number, output: () => string): Promise<void> {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -121,7 +109,6 @@ async function waitHealthy(endpoint: string, child: ChildProcess, deadline: numb
 /** Start a fresh moto server on a free 127.0.0.1 port and wait until it answers. */
 export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer> {
   const bin = await ensureMotoInstalled();
-  installExitHook();
   // freePort() then bind is racy in principle; retry once on a lost race.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -130,7 +117,8 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false', PYTHONUNBUFFERED: '1' },
     });
-    live.add(child);
+    // a test run that dies without calling stop() must not leave moto behind
+    killOnExit(child, { group: false });
     let tail = '';
     const collect = (b: Buffer): void => {
       opts.log?.write(b);
@@ -139,7 +127,6 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    exited.then(() => live.delete(child), () => undefined);
 
     const stop = async (): Promise<void> => {
       if (child.exitCode !== null || child.signalCode !== null) return;

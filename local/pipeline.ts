@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureKclJars, assertJava, projectRoot } from '../consumer/kcl/jars';
 import { startDaemon } from '../consumer/kcl/daemon';
-import { buildDaemonProperties, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
+import { buildDaemonProperties, localIdleTimeBetweenReads, type DaemonProperties, type LeaderLock } from '../consumer/kcl/properties';
 import { ENV } from '../shared/env-names';
 import type { ManagedProcess } from '../shared/runtime/process';
 import { sleep } from '../shared/runtime/sleep';
@@ -24,6 +24,7 @@ export interface PipelineOptions {
   checkpointEveryMs?: number;
   logLevel?: string;
   lakeFlushMs?: number;
+  /** Unset: localIdleTimeBetweenReads(shards) (200 ms up to 4 shards). */
   idleTimeBetweenReadsInMillis?: number;
   failoverTimeMillis?: number;
   /** Per-symbol alert cooldown in tick time; unset: the consumer's default. */
@@ -212,7 +213,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           workerId,
           kinesisEndpoint: stack.kinesisEndpoint,
           dynamoDBEndpoint: workerDynamoEndpoint,
-          idleTimeBetweenReadsInMillis: o.idleTimeBetweenReadsInMillis ?? 200,
+          idleTimeBetweenReadsInMillis: o.idleTimeBetweenReadsInMillis ?? localIdleTimeBetweenReads(o.shards),
           failoverTimeMillis: o.failoverTimeMillis ?? 10000,
           fastStart: true,
           ...(o.leaderLock !== undefined ? { leaderLock: o.leaderLock } : {}),

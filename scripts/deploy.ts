@@ -13,12 +13,11 @@
  * (README, "First deploy and retry").
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { describeError } from '../shared/describe-error';
-import { STACK_NAME, STACK_OUTPUTS } from '../shared/stack-outputs';
+import { OUTPUTS_FILE, STACK_NAME, STACK_OUTPUTS } from '../shared/stack-outputs';
 
 export interface Subscriber {
   readonly protocol: string;
@@ -72,19 +71,18 @@ export function regionOfArn(arn: string): string {
   return region;
 }
 
-/** cdk deploy with an outputs file; the stack's outputs, or cdk's exit status. */
+/**
+ * cdk deploy with an outputs file; the stack's outputs, or cdk's exit status.
+ * The file stays in the project root (OUTPUTS_FILE, git-ignored): `npm run
+ * smoke` finds the stream and tables there.
+ */
 function cdkDeploy(args: readonly string[]): { outputs: Record<string, string> } | { status: number } {
   const root = path.join(__dirname, '..');
-  const dir = mkdtempSync(path.join(tmpdir(), 'tickstream-deploy-'));
-  try {
-    const outputsFile = path.join(dir, 'outputs.json');
-    const cdk = spawnSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['deploy', STACK_NAME, '--outputs-file', outputsFile, ...args], { cwd: root, stdio: 'inherit' });
-    if (cdk.status !== 0) return { status: cdk.status ?? 1 };
-    const all = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string> | undefined>;
-    return { outputs: all[STACK_NAME] ?? {} };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const outputsFile = path.join(root, OUTPUTS_FILE);
+  const cdk = spawnSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['deploy', STACK_NAME, '--outputs-file', outputsFile, ...args], { cwd: root, stdio: 'inherit' });
+  if (cdk.status !== 0) return { status: cdk.status ?? 1 };
+  const all = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string> | undefined>;
+  return { outputs: all[STACK_NAME] ?? {} };
 }
 
 async function main(args: readonly string[]): Promise<number> {

@@ -5,6 +5,7 @@ import { formatProperties, type DaemonProperties } from './properties';
 import { javaCommand, kclClasspath, KCL_LAUNCHER_CLASS } from './jars';
 import { ENV } from '../../shared/env-names';
 import { DAEMON_PID_FILE } from '../heartbeat';
+import { logbackXml } from './logback';
 
 export interface DaemonOptions {
   name: string;
@@ -31,8 +32,8 @@ export function heapFlags(jvmHeapMb: number | undefined): string[] {
 /**
  * Starts one MultiLangDaemon (one KCL worker), through our launcher
  * (consumer/kcl/launcher), which also sets the leader lock from the
- * properties. Its log (logback, the
- * processors' stderr as relayed by the daemon) goes to <runDir>/<name>.log.
+ * properties. Its log (logback's JSON lines, consumer/kcl/logback.ts, and
+ * the processors' stderr as relayed by the daemon) goes to <runDir>/<name>.log.
  * stop() sends SIGTERM: the daemon's shutdown hook runs a graceful shutdown,
  * which gives every record processor `shutdownRequested` and a last checkpoint.
  */
@@ -53,7 +54,7 @@ function startJvm(o: DaemonOptions): ManagedProcess {
   const propsFile = path.join(o.runDir, `${o.name}.properties`);
   fs.writeFileSync(propsFile, formatProperties(o.properties));
   const logback = path.join(o.runDir, 'logback.xml');
-  if (!fs.existsSync(logback)) fs.writeFileSync(logback, LOGBACK_XML);
+  if (!fs.existsSync(logback)) fs.writeFileSync(logback, logbackXml());
   return startProcess(
     o.name,
     javaCommand(),
@@ -81,16 +82,3 @@ function startJvm(o: DaemonOptions): ManagedProcess {
     },
   );
 }
-
-// INFO is chatty but it is what tells you which worker holds which lease.
-const LOGBACK_XML = `<configuration>
-  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
-    <encoder><pattern>%d{HH:mm:ss.SSS} [%thread] %-5level %logger{36} - %msg%n</pattern></encoder>
-  </appender>
-  <logger name="software.amazon.kinesis.coordinator.DiagnosticEventLogger" level="WARN"/>
-  <logger name="io.netty" level="WARN"/>
-  <!-- processors' stderr is already copied verbatim; this would repeat each line wrapped -->
-  <logger name="software.amazon.kinesis.multilang.DrainChildSTDERRTask" level="OFF"/>
-  <root level="INFO"><appender-ref ref="STDOUT"/></root>
-</configuration>
-`;

@@ -159,6 +159,32 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
   return p;
 }
 
+/**
+ * GetRecords calls per second the local stack spends on polling, across all
+ * shards. One kinesis-local process serves every shard's polls, and each
+ * call costs it about 3-4 ms of CPU even when empty (Scala.js; measured with
+ * `npm run bench:emulator`, README "Where the laptop's ceiling is"). At 200 ms per shard,
+ * 16 shards made 80 calls/s: a third of a core before a single tick.
+ */
+const LOCAL_GETRECORDS_PER_SECOND = 20;
+/** Never slower than this per shard: latency stays under a second's wait. */
+const LOCAL_MAX_IDLE_MS = 1000;
+const LOCAL_MIN_IDLE_MS = 200;
+
+/**
+ * The local `idleTimeBetweenReadsInMillis` for a stream of `shards`: 200 ms
+ * up to 4 shards (the fast default the tests and `npm start` use), longer
+ * above, so the emulator's polling load stays near LOCAL_GETRECORDS_PER_SECOND
+ * instead of growing with the shard count; bigger batches also amortise each
+ * processor's per-batch writes. Each shard is polled by its one lease owner,
+ * so the worker count does not enter. Production keeps its own value: real
+ * Kinesis serves each shard separately (5 reads/s/shard).
+ */
+export function localIdleTimeBetweenReads(shards: number): number {
+  const ms = Math.ceil((1000 * Math.max(1, shards)) / LOCAL_GETRECORDS_PER_SECOND / 50) * 50;
+  return Math.min(LOCAL_MAX_IDLE_MS, Math.max(LOCAL_MIN_IDLE_MS, ms));
+}
+
 /** KCL's default: variance balancing on every third assignment pass. */
 const KCL_VARIANCE_BALANCING_FREQUENCY = 3;
 /**

@@ -42,6 +42,36 @@ export async function readJsonLines(file: string, logger?: Logger): Promise<unkn
   return out;
 }
 
+/**
+ * A file's lines read into an in-memory index once, on first use: `load()`
+ * feeds each parsed line to `take`; a failed read is forgotten, so the next
+ * call tries again, and is thrown as `fail` makes it (each sink's own error
+ * class, which the shard processor classifies).
+ */
+class JsonLinesIndex {
+  private loaded: Promise<void> | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly logger: Logger | undefined,
+    private readonly take: (line: unknown) => void,
+    private readonly fail: (message: string, cause: unknown) => Error,
+  ) {}
+
+  load(): Promise<void> {
+    this.loaded ??= readJsonLines(this.file, this.logger).then(
+      (lines) => {
+        for (const line of lines) this.take(line);
+      },
+      (err: unknown) => {
+        this.loaded = undefined;
+        throw this.fail(`reading ${path.basename(this.file)} failed: ${describeError(err)}`, err);
+      },
+    );
+    return this.loaded;
+  }
+}
+
 /** Appends lines durably (fdatasync per append: alerts and dead letters are rare). */
 class LineAppender {
   private handle: Promise<FileHandle> | undefined;
@@ -89,30 +119,28 @@ export function formatAlertLine(a: Alert): string {
  * produces a byte-identical file.
  */
 class FileAlertLedger implements AlertLedger {
-  private loaded: Promise<void> | undefined;
   private readonly published = new Set<string>();
   private readonly last = new Map<string, number>();
   readonly appender: LineAppender;
+  private readonly index: JsonLinesIndex;
 
   constructor(private readonly opts: LocalAlertPublisherOptions) {
-    this.appender = new LineAppender(path.join(opts.dataDir, ALERTS_FILE));
+    const file = path.join(opts.dataDir, ALERTS_FILE);
+    this.appender = new LineAppender(file);
+    this.index = new JsonLinesIndex(
+      file,
+      opts.logger,
+      (a) => {
+        if (!isAlert(a)) return;
+        this.published.add(a.id);
+        this.last.set(a.symbol, Math.max(this.last.get(a.symbol) ?? -Infinity, a.ts));
+      },
+      (message, cause) => new AlertPublishError(message, { cause }),
+    );
   }
 
   private load(): Promise<void> {
-    this.loaded ??= readJsonLines(path.join(this.opts.dataDir, ALERTS_FILE), this.opts.logger).then(
-      (lines) => {
-        for (const a of lines) {
-          if (!isAlert(a)) continue;
-          this.published.add(a.id);
-          this.last.set(a.symbol, Math.max(this.last.get(a.symbol) ?? -Infinity, a.ts));
-        }
-      },
-      (err: unknown) => {
-        this.loaded = undefined;
-        throw new AlertPublishError(`reading ${ALERTS_FILE} failed: ${describeError(err)}`, { cause: err });
-      },
-    );
-    return this.loaded;
+    return this.index.load();
   }
 
   async lastPublishedTs(symbol: string): Promise<number | undefined> {
@@ -185,27 +213,25 @@ export interface LocalDeadLetterQueueOptions {
  */
 export class LocalDeadLetterQueue implements DeadLetterQueue {
   private readonly appender: LineAppender;
-  private loaded: Promise<void> | undefined;
   private readonly seen = new Set<string>();
+  private readonly index: JsonLinesIndex;
 
-  constructor(private readonly opts: LocalDeadLetterQueueOptions) {
-    this.appender = new LineAppender(path.join(opts.dataDir, DEAD_LETTERS_FILE));
+  constructor(opts: LocalDeadLetterQueueOptions) {
+    const file = path.join(opts.dataDir, DEAD_LETTERS_FILE);
+    this.appender = new LineAppender(file);
+    this.index = new JsonLinesIndex(
+      file,
+      opts.logger,
+      (l) => {
+        const id = (l as Partial<DeadLetter> | null)?.id;
+        if (typeof id === 'string') this.seen.add(id);
+      },
+      (message, cause) => new DeadLetterError(message, { cause }),
+    );
   }
 
   private load(): Promise<void> {
-    this.loaded ??= readJsonLines(path.join(this.opts.dataDir, DEAD_LETTERS_FILE), this.opts.logger).then(
-      (lines) => {
-        for (const l of lines) {
-          const id = (l as Partial<DeadLetter> | null)?.id;
-          if (typeof id === 'string') this.seen.add(id);
-        }
-      },
-      (err: unknown) => {
-        this.loaded = undefined;
-        throw new DeadLetterError(`reading ${DEAD_LETTERS_FILE} failed: ${describeError(err)}`, { cause: err });
-      },
-    );
-    return this.loaded;
+    return this.index.load();
   }
 
   async put(letter: DeadLetter): Promise<void> {

@@ -15,23 +15,34 @@ export interface ManagedProcess {
   readonly exited: Promise<number | null>;
 }
 
-const live = new Set<ChildProcess>();
+const live = new Map<ChildProcess, { group: boolean }>();
 let hooksInstalled = false;
 
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  // 'exit' handlers must be synchronous: a plain SIGKILL is all we can do there.
-  process.on('exit', () => {
-    for (const c of live) {
-      try {
-        // negative pid: the whole process group (the daemon's node children too)
-        if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
+/**
+ * Last resort for a parent that exits without stopping its children (a test
+ * run that dies, an uncaught error): SIGKILL every child still registered,
+ * its whole process group when `group` (the daemon's node children too).
+ * 'exit' handlers must be synchronous: a plain SIGKILL is all they can do.
+ * The child is forgotten by itself when it exits.
+ */
+export function killOnExit(child: ChildProcess, opts: { group: boolean }): void {
+  if (!hooksInstalled) {
+    hooksInstalled = true;
+    process.on('exit', () => {
+      for (const [c, o] of live) {
+        try {
+          if (o.group && c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+          else c.kill('SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
-    }
-  });
+    });
+  }
+  live.set(child, opts);
+  const forget = (): void => void live.delete(child);
+  child.once('exit', forget);
+  child.once('error', forget);
 }
 
 export function startProcess(
@@ -40,7 +51,6 @@ export function startProcess(
   args: string[],
   opts: SpawnOptions & { logFile?: string } = {},
 ): ManagedProcess {
-  installExitHooks();
   const { logFile, ...spawnOpts } = opts;
   let out: 'ignore' | number = 'ignore';
   if (logFile !== undefined) out = fs.openSync(logFile, 'a');
@@ -52,16 +62,10 @@ export function startProcess(
     ...spawnOpts,
   });
   if (typeof out === 'number') fs.closeSync(out);
-  live.add(child);
+  killOnExit(child, { group: true });
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code, signal) => {
-      live.delete(child);
-      resolve(code ?? (signal ? 128 : null));
-    });
-    child.once('error', () => {
-      live.delete(child);
-      resolve(null);
-    });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+    child.once('error', () => resolve(null));
   });
   const signalGroup = (sig: NodeJS.Signals): void => {
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;

@@ -26,40 +26,49 @@ function worst(pairs: Iterable<[number, number, number]>): { err: number; at: nu
   return w;
 }
 
+/**
+ * Feeds both sides every price. Counts the steps where one side has a value
+ * and the other has none (their warm-ups must end together), and pairs the
+ * outputs of every step from `from` on where both have one.
+ */
+function compare(ours: (x: number) => number | null, theirs: (x: number) => number | null, from = 0): { warmupMismatches: number; pairs: [number, number, number][] } {
+  const pairs: [number, number, number][] = [];
+  let warmupMismatches = 0;
+  for (let i = 0; i < N; i++) {
+    const x = prices[i] as number;
+    const a = ours(x);
+    const b = theirs(x);
+    if ((a === null) !== (b === null)) warmupMismatches++;
+    if (i >= from && a !== null && b !== null) pairs.push([i, a, b]);
+  }
+  return { warmupMismatches, pairs };
+}
+
 describe('indicators agree with trading-signals over 100,000 random-walk ticks', () => {
   it.each([5, 20, 50])('SMA(%i)', (period) => {
     const ours = new SMA(period);
     const theirs = new TsSMA(period);
-    const pairs: [number, number, number][] = [];
-    let compared = 0;
-    let warmupMismatches = 0;
-    for (let i = 0; i < N; i++) {
-      const x = prices[i] as number;
-      const a = ours.update(x);
-      const b = theirs.update(x, false);
-      if ((a === null) !== (b === null)) warmupMismatches++;
-      if (a !== null && b !== null) {
-        pairs.push([i, a, b]);
-        compared++;
-      }
-    }
+    const { warmupMismatches, pairs } = compare(
+      (x) => ours.update(x),
+      (x) => theirs.update(x, false),
+    );
     expect(warmupMismatches).toBe(0);
-    expect(compared).toBe(N - period + 1);
+    expect(pairs).toHaveLength(N - period + 1);
     expect(worst(pairs).err).toBeLessThanOrEqual(REL);
   });
 
   it('EMA(12), after 36 inputs', () => {
     const ours = new EMA(12);
     const theirs = new TsEMA(12);
-    const pairs: [number, number, number][] = [];
-    let warmupMismatches = 0;
-    for (let i = 0; i < N; i++) {
-      const x = prices[i] as number;
-      const a = ours.update(x);
-      theirs.update(x, false);
-      if ((a === null) !== !theirs.isStable) warmupMismatches++;
-      if (i >= 36) pairs.push([i, a as number, theirs.getResultOrThrow()]);
-    }
+    const { warmupMismatches, pairs } = compare(
+      (x) => ours.update(x),
+      (x) => {
+        theirs.update(x, false);
+        // its update returns a value from the first input on; stable is when ours has one
+        return theirs.isStable ? theirs.getResultOrThrow() : null;
+      },
+      36,
+    );
     expect(warmupMismatches).toBe(0);
     expect(pairs).toHaveLength(N - 36);
     expect(worst(pairs).err).toBeLessThanOrEqual(REL);
@@ -68,15 +77,11 @@ describe('indicators agree with trading-signals over 100,000 random-walk ticks',
   it('RSI(14) (Wilder), after 42 inputs', () => {
     const ours = new RSI(14);
     const theirs = new TsRSI(14);
-    const pairs: [number, number, number][] = [];
-    let warmupMismatches = 0;
-    for (let i = 0; i < N; i++) {
-      const x = prices[i] as number;
-      const a = ours.update(x);
-      const b = theirs.update(x, false);
-      if ((a === null) !== (b === null)) warmupMismatches++;
-      if (i >= 42) pairs.push([i, a as number, b as number]);
-    }
+    const { warmupMismatches, pairs } = compare(
+      (x) => ours.update(x),
+      (x) => theirs.update(x, false),
+      42,
+    );
     expect(warmupMismatches).toBe(0);
     expect(pairs).toHaveLength(N - 42);
     expect(worst(pairs).err).toBeLessThanOrEqual(REL);

@@ -36,10 +36,18 @@ describe('consumer/kcl/pom.xml', () => {
     expect(managed).toMatch(/<groupId>software\.amazon\.awssdk<\/groupId>\s*<artifactId>bom<\/artifactId>\s*<version>\$\{awssdk\.version\}<\/version>\s*<type>pom<\/type>\s*<scope>import<\/scope>/);
   });
 
-  test('the cache key names both versions, so an old .kcl/jars/3.1.3 is never reused', () => {
+  test('the cache key names every pinned version, so an older .kcl/jars/<key> is never reused', () => {
     const version = pomVersion(POM_PATH());
-    expect(version).toBe(`${prop('kcl.multilang.version')}+core-${prop('kcl.core.version')}`);
-    expect(version).not.toBe('3.1.3');
+    expect(version).toBe(`${prop('kcl.multilang.version')}+core-${prop('kcl.core.version')}+lle-${prop('logstash.encoder.version')}`);
+    // the jar sets before the core pin and before the JSON log encoder
+    expect(['3.1.3', '3.1.3+core-3.5.1']).not.toContain(version);
+  });
+
+  test('the JSON log encoder is a dependency, and Jackson stays on the version KCL core brings', () => {
+    expect(pom).toMatch(/<artifactId>logstash-logback-encoder<\/artifactId>\s*<version>\$\{logstash\.encoder\.version\}<\/version>/);
+    expect(prop('logstash.encoder.version')).toBe('7.4');
+    const managed = /<dependencyManagement>([\s\S]*)<\/dependencyManagement>/.exec(pom)?.[1] ?? '';
+    expect(managed).toMatch(/<artifactId>jackson-bom<\/artifactId>\s*<version>\$\{jackson\.version\}<\/version>\s*<type>pom<\/type>\s*<scope>import<\/scope>/);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SinkWriteError } from '../../../consumer/errors';
-import { LakeSink, lakeTicksDir, readLakeHighWaterMarks } from '../../../consumer/sinks/lake-sink';
+import { LakeSink, lakeFilesFrom, lakeTicksDir, readLakeHighWaterMarks } from '../../../consumer/sinks/lake-sink';
 import type { EnrichedTick } from '../../../shared/enriched';
 import { closeDuckdb, duckdb } from '../../../shared/parquet';
 import { knownInput, tick } from './factories';
@@ -51,7 +51,7 @@ describe('LakeSink', () => {
     await sink.flush();
     const files = await lakeFiles();
     expect(files.map((f) => f.split('/')[0])).toEqual(['dt=2024-03-01', 'dt=2024-03-02']);
-    for (const f of files) expect(f).toMatch(/^dt=\d{4}-\d\d-\d\d\/worker_1-shardId-000000000003-\d{13}-[0-9a-f]{8}\.parquet$/);
+    for (const f of files) expect(f).toMatch(/^dt=\d{4}-\d\d-\d\d\/worker_1-shardId-000000000003-\d{13}_\d{13}-[0-9a-f]{8}\.parquet$/);
     expect((await lakeRows()).map(key)).toEqual(rows.map(key).sort());
     await sink.close();
   });
@@ -96,6 +96,47 @@ describe('LakeSink', () => {
     const back = (await lakeRows()).map(key);
     expect(new Set(back).size).toBe(back.length);
     expect(back).toEqual(rows.map(key).sort());
+  });
+
+  it('names each file with its first and last ts, and a lookup lists only the files that can hold a row at or after its ts', async () => {
+    const sink = new LakeSink({ dataDir, workerId: 'w', shardId: 's', flushIntervalMs: 0 });
+    const day1 = [tick({ ts: Date.UTC(2024, 2, 1, 10) }), tick({ ts: Date.UTC(2024, 2, 1, 11) })];
+    const day2 = [tick({ ts: Date.UTC(2024, 2, 2, 10) }), tick({ ts: Date.UTC(2024, 2, 2, 12) })];
+    await sink.write(day1);
+    await sink.flush();
+    await sink.write(day2);
+    await sink.close();
+    const names = (await lakeFiles()).map((f) => f.replace(/-[0-9a-f]{8}\.parquet$/, ''));
+    expect(names).toEqual([`dt=2024-03-01/w-s-${Date.UTC(2024, 2, 1, 10)}_${Date.UTC(2024, 2, 1, 11)}`, `dt=2024-03-02/w-s-${Date.UTC(2024, 2, 2, 10)}_${Date.UTC(2024, 2, 2, 12)}`]);
+    const listed = async (ts: number): Promise<string[]> => (await lakeFilesFrom(dataDir, ts)).map((f) => path.relative(lakeTicksDir(dataDir), f).split('/')[0] ?? '');
+    expect(await listed(Date.UTC(2024, 2, 1, 11))).toEqual(['dt=2024-03-01', 'dt=2024-03-02']);
+    expect(await listed(Date.UTC(2024, 2, 1, 11, 0, 0, 1))).toEqual(['dt=2024-03-02']); // the first file ends just before
+    expect(await listed(Date.UTC(2024, 2, 2, 12, 0, 0, 1))).toEqual([]);
+    // a file named by an older version says nothing about its last ts: always listed
+    const legacy = path.join(lakeTicksDir(dataDir), 'dt=2024-03-02', `w-s-${Date.UTC(2024, 2, 2, 9)}-abcd1234.parquet`);
+    await writeFile(legacy, 'PAR1');
+    expect(await lakeFilesFrom(dataDir, Date.UTC(2030, 0, 1))).toEqual([]); // its partition is older
+    expect(await lakeFilesFrom(dataDir, Date.UTC(2024, 2, 2, 23))).toEqual([legacy]);
+  });
+
+  it('never reads the files a new owner\'s rows are newer than (an unreadable old file does not matter), and still drops a replayed row of a symbol first seen later with an older ts', async () => {
+    const first = new LakeSink({ dataDir, workerId: 'w1', shardId: 's', flushIntervalMs: 0 });
+    const a = [0, 1, 2, 3].map((m) => tick({ symbol: 'AAPL', ts: Date.UTC(2024, 2, 1, 10, m) }));
+    const b = [0, 1, 2, 3].map((m) => tick({ symbol: 'MSFT', ts: Date.UTC(2024, 2, 1, 9, m) }));
+    await first.write([...a, ...b]);
+    await first.close();
+    // Years older and not Parquet at all: reading it would fail the write.
+    const old = path.join(lakeTicksDir(dataDir), 'dt=2020-01-01');
+    await mkdir(old, { recursive: true });
+    await writeFile(path.join(old, `w0-s-${Date.UTC(2020, 0, 1)}_${Date.UTC(2020, 0, 1, 1)}-abcd1234.parquet`), 'not parquet');
+    const second = new LakeSink({ dataDir, workerId: 'w2', shardId: 's', flushIntervalMs: 0 });
+    // Replay from a checkpoint before the last two rows of each symbol: AAPL
+    // arrives first, MSFT (older ts) in a later batch.
+    await second.write(a.slice(2));
+    await second.write(b.slice(2));
+    await second.close();
+    expect(second.stats.duplicatesDropped).toBe(4);
+    expect(second.stats.rowsWritten).toBe(0);
   });
 
   it('reads the high-water marks of an empty or missing lake as empty', async () => {

@@ -17,6 +17,7 @@ import {
   LEADER_LOCK_DEFAULTS,
   LEADER_LOCK_KEYS,
   leaderLockFromEnv,
+  localIdleTimeBetweenReads,
   localVarianceBalancingFrequency,
   parseProperties,
   type DaemonProperties,
@@ -146,6 +147,17 @@ describe('KCL leader lock settings', () => {
     expect(buildDaemonProperties(base).varianceBalancingFrequency).toBeUndefined();
     // never more often than KCL's own default
     expect(localVarianceBalancingFrequency(100, 1000)).toBe(3);
+  });
+
+  test('the local poll interval keeps the one emulator near 20 GetRecords/s whatever the shard count', () => {
+    // 200 ms up to 4 shards: the fast default of the tests and npm start
+    expect([1, 2, 4].map(localIdleTimeBetweenReads)).toEqual([200, 200, 200]);
+    expect(localIdleTimeBetweenReads(8)).toBe(400);
+    expect(localIdleTimeBetweenReads(16)).toBe(800);
+    for (const shards of [4, 8, 12, 16, 20]) expect((shards * 1000) / localIdleTimeBetweenReads(shards)).toBeLessThanOrEqual(20);
+    // capped: a shard is never polled less than once a second
+    expect(localIdleTimeBetweenReads(64)).toBe(1000);
+    expect(localIdleTimeBetweenReads(0)).toBe(200);
   });
 
   test('an explicit lock wins over the defaults; one the lock client would refuse is an error', () => {

@@ -8,6 +8,7 @@ import { athenaTable } from '../../../lake/athena';
 import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { DT_RANGE_PARAMETERS, NAMED_QUERIES, NAMED_QUERY_NAMES, renderQuery, sqlString } from '../../../shared/queries';
 import { DEFAULTS } from '../../../shared/runtime/deploy-config';
+import { STACK_OUTPUTS } from '../../../shared/stack-outputs';
 import { glueDatabaseName } from '../../../infra/sections/common';
 import { preparedStatementName } from '../../../infra/sections/catalog';
 import { US_EQUITIES_ALWAYS_OPEN_UTC } from '../../../infra/sections/market-hours';
@@ -72,6 +73,11 @@ describe('the ops topic reaches someone', () => {
 
   test('stack outputs name the ops topic for `npm run deploy`\'s subscriber check', () => {
     expect(Object.keys(s.template.findOutputs('OpsTopicArn'))).toEqual(['OpsTopicArn']);
+  });
+
+  test('stack outputs name what `npm run smoke` writes to and reads back', () => {
+    for (const key of Object.values(STACK_OUTPUTS)) expect(Object.keys(s.template.findOutputs(key))).toEqual([key]);
+    expect(s.template.findOutputs(STACK_OUTPUTS.alertsTableName)[STACK_OUTPUTS.alertsTableName]?.Value).toEqual({ Ref: expect.stringMatching(/^AlertsTable/) as unknown });
   });
 });
 
