@@ -2,8 +2,10 @@
  * The dashboard's settings, read once at start (flags over variables).
  * Also what `npm start` reads for the dashboard it runs beside the pipeline.
  */
-import { ConfigError, deepFreeze, int, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
+import { ConfigError, deepFreeze, httpUrl, int, oneOf, optional, readSettings, text, withDefault, type Env, type Setting } from '../shared/runtime/config';
 import { ENV } from '../shared/env-names';
+import { STACK_OUTPUTS } from '../shared/stack-outputs';
+import type { AwsSourceNames } from './aws-source';
 import { isLoopback } from './server';
 
 const DASHBOARD_SETTINGS = {
@@ -17,20 +19,65 @@ export interface DashboardConfig {
   readonly host: string;
   readonly port: number;
   readonly token: string | undefined;
-}
-
-/** AWS mode is asked for and not built: what it needs, in one sentence. */
-export class AwsModeUnavailableError extends Error {
-  override readonly name = 'AwsModeUnavailableError';
+  readonly mode: 'local' | 'aws';
 }
 
 export function loadDashboardConfig(env: Env, flags: Readonly<Record<string, unknown>> = {}): DashboardConfig {
   const s = readSettings(DASHBOARD_SETTINGS, { env, flags });
-  if (s.mode === 'aws') {
-    throw new AwsModeUnavailableError(
-      `${ENV.mode}=aws: the dashboard has no AWS source yet. It needs a DashboardSource (dashboard/source.ts) that reads the deployed stack: bounded polling of the latest table, the ticks table for recent history, Athena for older history, the KCL lease table for owners and checkpoints, and the DLQ's depth. Only local mode works today: unset ${ENV.mode} and run it beside \`npm start\` or after a run.`,
-    );
-  }
   if (!isLoopback(s.host) && s.token === undefined) throw new ConfigError(ENV.dashboardToken, `a token (required because ${ENV.dashboardHost} / --host is ${s.host}, not 127.0.0.1)`, undefined);
-  return deepFreeze({ host: s.host, port: s.port, token: s.token });
+  return deepFreeze({ host: s.host, port: s.port, token: s.token, mode: s.mode });
+}
+
+/**
+ * AWS mode: the stack's names from its outputs (cdk's --outputs-file JSON or
+ * describe-stacks' Outputs, given with --outputs), each overridden by the
+ * variable the other AWS-mode code reads.
+ */
+const AWS_SETTINGS = {
+  region: { env: ENV.region, schema: optional(text()) },
+  endpoint: { env: ENV.awsEndpoint, schema: optional(httpUrl()) },
+  dynamodbEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
+  latestTable: { env: ENV.latestTable, schema: optional(text()) },
+  ticksTable: { env: ENV.ticksTable, schema: optional(text()) },
+  appName: { env: ENV.appName, schema: optional(text()) },
+  deadLetterQueueUrl: { env: ENV.deadLetterQueueUrl, schema: optional(text()) },
+  workgroup: { env: ENV.athenaWorkgroup, schema: optional(text()) },
+  database: { env: ENV.glueDatabase, schema: optional(text()) },
+  outputLocation: { env: ENV.athenaOutput, schema: optional(text(/^s3:\/\/\S+$/, 's3://bucket/prefix/')) },
+} as const satisfies Record<string, Setting<unknown>>;
+
+export interface AwsDashboardConfig {
+  readonly region: string | undefined;
+  readonly dynamodbEndpoint: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly names: AwsSourceNames;
+  readonly lakeBucket: string | undefined;
+}
+
+export function loadAwsDashboardConfig(env: Env, outputs: Readonly<Record<string, string>>): AwsDashboardConfig {
+  const s = readSettings(AWS_SETTINGS, { env });
+  const need = (value: string | undefined, variable: string, output: string): string => {
+    if (value !== undefined) return value;
+    throw new ConfigError(variable, `the stack's ${output} (set ${variable}, or give the stack's outputs with --outputs <file>)`, undefined);
+  };
+  const app = s.appName ?? outputs[STACK_OUTPUTS.kclApplicationName];
+  const workgroup = s.workgroup ?? outputs[STACK_OUTPUTS.athenaWorkgroupName];
+  // the Glue database is the app name in the characters Athena takes unquoted (infra/sections/common.ts glueDatabaseName)
+  const database = s.database ?? app?.replace(/-/g, '_');
+  const ticksTable = s.ticksTable ?? outputs[STACK_OUTPUTS.ticksTableName];
+  const dlq = need(s.deadLetterQueueUrl ?? outputs[STACK_OUTPUTS.deadLetterQueueUrl], ENV.deadLetterQueueUrl, STACK_OUTPUTS.deadLetterQueueUrl);
+  return deepFreeze({
+    // the stack's region when AWS_REGION is unset: its queue's address names it (https://sqs.<region>.amazonaws.com/…)
+    region: s.region ?? /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\//.exec(dlq)?.[1],
+    endpoint: s.endpoint,
+    dynamodbEndpoint: s.dynamodbEndpoint ?? s.endpoint,
+    lakeBucket: outputs[STACK_OUTPUTS.lakeBucketName],
+    names: {
+      latestTable: need(s.latestTable ?? outputs[STACK_OUTPUTS.latestTableName], ENV.latestTable, STACK_OUTPUTS.latestTableName),
+      leaseTable: need(app, ENV.appName, STACK_OUTPUTS.kclApplicationName),
+      deadLetterQueueUrl: dlq,
+      ...(ticksTable !== undefined ? { ticksTable } : {}),
+      ...(workgroup !== undefined && database !== undefined ? { athena: { workgroup, database, ...(s.outputLocation !== undefined ? { outputLocation: s.outputLocation } : {}) } } : {}),
+    },
+  });
 }

@@ -34,7 +34,7 @@ export function marketRow(r: LiveRow | Omit<LiveRow, 'stored_at'>, last: { signa
   };
 }
 
-function chartPoint(r: Omit<LiveRow, 'stored_at'>): ChartPoint {
+export function chartPoint(r: Omit<LiveRow, 'stored_at'>): ChartPoint {
   return { ts: r.ts, price: r.price, volume: r.volume, sma5: r.sma5, sma20: r.sma20, bb_upper: r.bb_upper, bb_lower: r.bb_lower, rsi14: r.rsi14, signal: r.signal, anomaly: r.anomaly };
 }
 

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { lightweightChartsSource } from '../shared/web/assets';
 import { SYMBOL_RE } from '../shared/tick';
+import { chartColumns } from './chart-columns';
 import { alertsPage, errorPage, marketPage, pipelinePage, STYLE, symbolPage } from './pages';
 import type { DashboardSource, SourceUpdate } from './source';
 import type { AlertItem, ChartPoint, LiveEvent, MarketRow, Topic } from './wire';
@@ -296,7 +297,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (!SYMBOL_RE.test(name)) throw new HttpError(400, 'the address is not a symbol (1-20 of A-Z 0-9 . ^ = -)');
       const history = await src.history(name);
       if (history === undefined) throw new HttpError(404, `unknown symbol ${name}: this pipeline has no tick of it`);
-      return sym[1] === 'symbol' ? html(res, 200, symbolPage(desc, name), head) : json(res, history, head);
+      return sym[1] === 'symbol' ? html(res, 200, symbolPage(desc, name), head) : json(res, chartColumns(history), head);
     }
     if (p === '/events') return openStream(req, res, params(url, ['topics', 'symbol']));
     if (p === '/api/market') return params(url, []), json(res, await src.market(), head);

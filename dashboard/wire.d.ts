@@ -50,6 +50,29 @@ export interface SymbolHistory {
   points: ChartPoint[];
 }
 
+/**
+ * A symbol's chart as /api/symbol/<SYM> sends it: one array per field, the
+ * same index across arrays. A 100,000-point history as objects is a million
+ * values the browser parses into objects and collects again; as columns it
+ * parses into a few flat number arrays, a third the bytes and a fraction of
+ * the garbage (bench:dashboard measured it). Rare fields are sparse.
+ */
+export interface ChartColumns {
+  symbol: string;
+  ts: number[];
+  price: number[];
+  volume: number[];
+  sma5: (number | null)[];
+  sma20: (number | null)[];
+  bb_upper: (number | null)[];
+  bb_lower: (number | null)[];
+  rsi14: (number | null)[];
+  /** [index, signal] of each BUY/SELL point, in order. */
+  signals: [number, SignalName][];
+  /** Indexes of the anomalous points, in order. */
+  anomalies: number[];
+}
+
 export interface AlertItem {
   id: string;
   symbol: string;
@@ -85,8 +108,8 @@ export interface ErrorItem {
 }
 
 export interface PipelineView {
-  /** live: fed by a running pipeline; history: read from the files of a past run. */
-  mode: 'live' | 'history';
+  /** live: fed by a running pipeline; history: read from the files of a past run; aws: polled from a deployed stack. */
+  mode: 'live' | 'history' | 'aws';
   /** What the view is about, e.g. the data directory. */
   source: string;
   produced: number | null;

@@ -123,15 +123,15 @@ export class TickstreamStack extends Stack {
 
     const out = (id: string, value: string, description: string): void => void new CfnOutput(this, id, { value, description });
     out(STACK_OUTPUTS.streamName, this.stream.streamName, 'Kinesis stream');
-    out('KclApplicationName', cfg.appName, 'KCL application (= lease table name)');
+    out(STACK_OUTPUTS.kclApplicationName, cfg.appName, 'KCL application (= lease table name)');
     if (this.tables.ticks !== undefined) out(STACK_OUTPUTS.ticksTableName, this.tables.ticks.tableName, 'DynamoDB tick history');
     out(STACK_OUTPUTS.latestTableName, this.tables.latest.tableName, 'DynamoDB latest quote per symbol');
     out(STACK_OUTPUTS.alertsTableName, this.tables.alerts.tableName, 'DynamoDB alert ledger (npm run smoke reads its alert back here)');
-    out('LakeBucketName', lakeBucket.bucketName, 'Parquet lake');
-    out('AthenaWorkgroupName', cfg.appName, 'Athena workgroup with the named queries');
+    out(STACK_OUTPUTS.lakeBucketName, lakeBucket.bucketName, 'Parquet lake');
+    out(STACK_OUTPUTS.athenaWorkgroupName, cfg.appName, 'Athena workgroup with the named queries');
     out(STACK_OUTPUTS.alertTopicArn, msg.alertTopic.topicArn, 'SNS alerts');
     out(STACK_OUTPUTS.opsTopicArn, msg.opsTopic.topicArn, 'SNS ops alarms and budget notifications (npm run deploy checks it has a confirmed subscriber)');
-    out('DeadLetterQueueUrl', msg.dlq.queueUrl, 'SQS dead letters');
+    out(STACK_OUTPUTS.deadLetterQueueUrl, msg.dlq.queueUrl, 'SQS dead letters');
     out('ProducerLogGroup', producer.logGroup.logGroupName, 'aws logs tail <this> --follow');
     out('ConsumerLogGroup', consumer.logGroup.logGroupName, 'aws logs tail <this> --follow');
   }

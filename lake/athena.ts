@@ -12,8 +12,8 @@ import { sleep } from '../shared/runtime/sleep';
 export interface AthenaQueryOptions {
   database: string;
   workgroup: string;
-  /** s3://bucket/prefix/ for result files. */
-  outputLocation: string;
+  /** s3://bucket/prefix/ for result files; absent: the workgroup's own (the stack's workgroup sets one). */
+  outputLocation?: string;
   /** Default 500 ms, growing to 5 s. */
   pollMs?: number;
   /** Default 10 minutes. */
@@ -66,7 +66,7 @@ export async function queryAthena(client: AthenaClient, opts: AthenaQueryOptions
         QueryString: renderQuery(sql, table),
         WorkGroup: opts.workgroup,
         QueryExecutionContext: { Database: opts.database },
-        ResultConfiguration: { OutputLocation: opts.outputLocation },
+        ...(opts.outputLocation !== undefined ? { ResultConfiguration: { OutputLocation: opts.outputLocation } } : {}),
       }),
     );
     id = started.QueryExecutionId;

@@ -13,7 +13,7 @@ import type { Pipeline } from './pipeline';
 import { UNSTARTED_TARGET, drain, handleInterrupts, localProducerEnv, newRunDir, pipelineTarget, producerLogger, startLocalPipeline, startProducing, stopWorkersGracefully, symbolNames, type Producing } from './session';
 import { latenciesSince, percentile } from './status-server';
 import { judge } from './verdict';
-import { AwsModeUnavailableError, loadDashboardConfig, type DashboardConfig } from '../dashboard/config';
+import { loadDashboardConfig, type DashboardConfig } from '../dashboard/config';
 import { LocalSource } from '../dashboard/local-source';
 import { startDashboard, type Dashboard } from '../dashboard/server';
 import { ENV } from '../shared/env-names';
@@ -90,14 +90,8 @@ export function parseOptions(argv: string[], env: Env): Options | 'help' {
   if (values.help === true) return 'help';
   const { duration, shards, workers, data, help: _help, symbols, 'dashboard-port': dashboardPort, 'no-dashboard': noDashboard, ...producer } = values;
   const local = readSettings(LOCAL_SETTINGS, { flags: { duration, shards, workers, data } });
-  let dashboard: DashboardConfig | undefined;
-  try {
-    dashboard = noDashboard === true ? undefined : loadDashboardConfig(env, { port: dashboardPort });
-  } catch (err) {
-    // TICKSTREAM_MODE=aws in the shell is not a reason to refuse a local run: its dashboard is local
-    if (!(err instanceof AwsModeUnavailableError)) throw err;
-    dashboard = loadDashboardConfig({ ...env, [ENV.mode]: 'local' }, { port: dashboardPort });
-  }
+  // TICKSTREAM_MODE=aws in the shell does not make a local run's dashboard read AWS: its dashboard is local
+  const dashboard: DashboardConfig | undefined = noDashboard === true ? undefined : loadDashboardConfig({ ...env, [ENV.mode]: 'local' }, { port: dashboardPort });
   // --symbols <n>: n synthetic names, as npm start always had; a list goes to the producer as is.
   const symbolsFlag = typeof symbols === 'string' && /^\s*\d+\s*$/.test(symbols) ? symbolNames(readValue('--symbols', symbols, int(1, 100_000))).join(',') : symbols;
   const producerFlags = { ...producer, ...(symbolsFlag === undefined ? {} : { symbols: symbolsFlag }) };

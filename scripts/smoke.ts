@@ -27,7 +27,7 @@ import { dynamoClient, kinesisClient } from '../shared/aws';
 import { describeError } from '../shared/describe-error';
 import { ENV } from '../shared/env-names';
 import { httpUrl, optional, readSettings, text, type Env } from '../shared/runtime/config';
-import { OUTPUTS_FILE, STACK_NAME, STACK_OUTPUTS } from '../shared/stack-outputs';
+import { OUTPUTS_FILE, parseOutputs, STACK_NAME, STACK_OUTPUTS } from '../shared/stack-outputs';
 import { SYMBOL_RE, TICK_SCHEMA_VERSION, type Tick } from '../shared/tick';
 import { KinesisWriter } from '../producer/kinesis-writer';
 
@@ -39,37 +39,6 @@ export interface SmokeTargets {
   readonly alertsTable: string;
   /** From the alert topic's ARN, when the outputs have it. */
   readonly region: string | undefined;
-}
-
-/**
- * A stack's outputs as key → value, from any of the three shapes: cdk's
- * outputs file (`{"Tickstream": {...}}`), describe-stacks' whole answer
- * (`{"Stacks": [{"Outputs": [...]}]}`) or its `Stacks[0].Outputs` alone.
- */
-export function parseOutputs(json: unknown): Record<string, string> {
-  const fromList = (list: unknown): Record<string, string> | undefined => {
-    if (!Array.isArray(list)) return undefined;
-    const out: Record<string, string> = {};
-    for (const o of list as { OutputKey?: unknown; OutputValue?: unknown }[]) {
-      if (typeof o?.OutputKey === 'string' && typeof o.OutputValue === 'string') out[o.OutputKey] = o.OutputValue;
-    }
-    return out;
-  };
-  const asList = fromList(json);
-  if (asList !== undefined) return asList;
-  if (json !== null && typeof json === 'object') {
-    const o = json as Record<string, unknown>;
-    const stacks = o.Stacks;
-    if (Array.isArray(stacks)) {
-      const first = fromList((stacks[0] as { Outputs?: unknown } | undefined)?.Outputs);
-      if (first !== undefined) return first;
-    }
-    const cdk = o[STACK_NAME];
-    if (cdk !== null && typeof cdk === 'object') {
-      return Object.fromEntries(Object.entries(cdk as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    }
-  }
-  throw new Error(`not a ${STACK_NAME} outputs file: expected cdk's --outputs-file JSON or the answer of \`aws cloudformation describe-stacks\``);
 }
 
 export function smokeTargets(outputs: Readonly<Record<string, string>>): SmokeTargets {

@@ -7,7 +7,8 @@
  *   5,000 symbols (each symbol in a batched event counts once);
  * - time until the market page shows 5,000 rows, in Chromium;
  * - the p95 frame time while those 5,000 rows update every second;
- * - time to draw a symbol chart of 100,000 points.
+ * - time to draw a symbol chart of 100,000 points (its first view: the
+ *   latest points drawn, all fetched and parsed), and until all are in the chart.
  * It lives under test/ beside the browser helpers it uses (bench/ may not
  * import test/); it is not a test and the suites never run it.
  */
@@ -101,12 +102,16 @@ async function main(): Promise<void> {
       frames.sort((a, b) => a - b);
       out.market_frame_ms = { p50: Math.round(frames[Math.floor(frames.length * 0.5)]! * 10) / 10, p95: Math.round(frames[Math.floor(frames.length * 0.95)]! * 10) / 10, frames: frames.length };
 
-      // 4. A symbol chart of 100,000 points: from navigation to the frame after they are set.
-      const t1 = Date.now();
+      // 4. A symbol chart of 100,000 points, from navigation: until the frame
+      //    after its first view (all 100,000 fetched and parsed, the latest
+      //    3,000 in the chart) is shown, and until all are in it and shown. The
+      //    page marks both frames itself: waiting on them from here would
+      //    count the second's work against the first.
       await page.goto(`${dash.url}symbol/BIG`);
-      await page.waitForFunction((n) => document.body.dataset.points === String(n), CHART_POINTS, { timeout: 60_000, polling: 'raf' });
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-      out.chart_100k_points_ms = Date.now() - t1;
+      await page.waitForFunction((n) => document.body.dataset.points === String(n) && performance.getEntriesByName('chart:all-painted').length > 0, CHART_POINTS, { timeout: 60_000 });
+      const mark = (name: string): Promise<number> => page.evaluate((n) => Math.round(performance.getEntriesByName(n)[0]?.startTime ?? -1), name);
+      out.chart_100k_points_ms = await mark('chart:first-painted');
+      out.chart_100k_all_in_chart_ms = await mark('chart:all-painted');
       out.chart_100k_history_fetch_ms = await page.evaluate(`Math.round(performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/symbol/BIG')).map((e) => e.responseEnd - e.startTime)[0] ?? -1)`);
     } finally {
       await browser.close();

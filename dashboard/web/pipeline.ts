@@ -40,7 +40,7 @@ const render = frameBatcher(() => {
   );
   if (v.shards.length === 0) {
     const tr = el('tr');
-    tr.append(cell(v.mode === 'history' ? 'no pipeline is running: this is the history of a past run' : 'waiting for the first report…'));
+    tr.append(cell(v.mode === 'history' ? 'no pipeline is running: this is the history of a past run' : v.mode === 'aws' ? 'no lease in the KCL lease table yet (or it could not be read: see errors)' : 'waiting for the first report…'));
     shards.replaceChildren(tr);
   }
   reasons.replaceChildren(

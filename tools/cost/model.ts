@@ -11,6 +11,7 @@
 import { LEADER_LOCK_DEFAULTS } from '../../consumer/kcl/properties';
 import { consumerTaskSize, FIREHOSE_PACK_BYTES, type InfraConfig } from '../../shared/runtime/deploy-config';
 import { PRICES } from './prices';
+import { DASHBOARD_POLLING } from '../../shared/dashboard-polling';
 
 export interface Workload {
   readonly ticksPerDay: number;
@@ -96,11 +97,10 @@ const KMS_CALLERS_PER_TASK = 6;
 
 /** A dashboard left open through market hours on every trading day. */
 const DASHBOARD_HOURS_PER_MONTH = 6.5 * 21;
-/** It reads the `latest` row of each symbol on screen every few seconds. */
-const DASHBOARD_POLL_S = 3;
-const DASHBOARD_ROWS = 50;
-/** And one history query a minute (a chart) from Athena, each billed at least 10 MB. */
-const DASHBOARD_ATHENA_QUERIES_PER_HOUR = 60;
+/** What it reads and how often: the AWS source's own numbers (dashboard/aws-source.ts runs on them). */
+const DASHBOARD_POLL_S = DASHBOARD_POLLING.latestPollS;
+/** At most one Athena history query (a chart) per interval, each billed at least 10 MB. */
+const DASHBOARD_ATHENA_QUERIES_PER_HOUR = 3600 / DASHBOARD_POLLING.athenaMinIntervalS;
 const ATHENA_MIN_BYTES = 10 * 1024 * 1024;
 
 const GB = 1024 ** 3;
@@ -253,14 +253,19 @@ export function monthlyCost(cfg: InfraConfig, w: Workload): CostReport {
 
   if (w.dashboard) {
     const polls = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLL_S;
-    // BatchGetItem, eventually consistent: half an RRU per item under 4 KB.
-    const reads = polls * DASHBOARD_ROWS * 0.5;
+    // A Scan of every symbol's `latest` item (up to the cap), eventually consistent: half an RRU per 4 KB read.
+    const rows = Math.min(w.symbols, DASHBOARD_POLLING.latestScanCap);
+    const scanRru = Math.ceil((rows * DASHBOARD_POLLING.latestItemBytes) / 4096) * 0.5;
+    // the lease table (one small item a shard: a single 0.5 RRU page) and the DLQ's depth
+    const leaseScans = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLLING.leasePollS;
+    const reads = polls * scanRru + leaseScans * 0.5;
+    const dlqRequests = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLLING.dlqPollS;
     const queries = DASHBOARD_HOURS_PER_MONTH * DASHBOARD_ATHENA_QUERIES_PER_HOUR;
     const scannedTb = (queries * Math.max(ATHENA_MIN_BYTES, (w.ticksPerDay * PARQUET_BYTES_PER_ROW) / 10)) / 1024 ** 4;
     add(
       'Dashboard open (latest polling + Athena history)',
-      rru(reads) + scannedTb * P.athenaTb.usd + ((queries * 2) / 1000) * P.s3GetThousand.usd,
-      `${fmt(DASHBOARD_HOURS_PER_MONTH, 1)} h open: ${DASHBOARD_ROWS} latest rows every ${DASHBOARD_POLL_S} s (${millions(reads)} RRU) + ${fmt(queries)} Athena queries (10 MB minimum each)`,
+      rru(reads) + scannedTb * P.athenaTb.usd + ((queries * 2) / 1000) * P.s3GetThousand.usd + (dlqRequests / 1e6) * P.sqsRequestMillion.usd,
+      `${fmt(DASHBOARD_HOURS_PER_MONTH, 1)} h open: ${fmt(rows)} latest rows scanned every ${DASHBOARD_POLL_S} s + leases every ${DASHBOARD_POLLING.leasePollS} s (${millions(reads)} RRU) + ${fmt(queries)} Athena queries (10 MB minimum each) + DLQ depth every ${DASHBOARD_POLLING.dlqPollS} s`,
     );
   }
 

@@ -38,6 +38,7 @@ import type { MotoServer } from '../../../local/moto';
 import { motoClientConfig, startMoto } from '../../../local/moto';
 import { NAMED_QUERIES } from '../../../shared/queries';
 import { classifyError } from '../../../shared/error-class';
+import { queueAthenaResult } from '../../helpers/moto-athena';
 import { alert, deadLetter, knownInput, tick } from '../../unit/consumer/factories';
 
 // The first run on a fresh clone installs moto into .venv (a minute or two).
@@ -293,28 +294,20 @@ describe('DynamoDB sinks against moto DynamoDB', () => {
 describe('queryAthena against moto Athena', () => {
   it('sends the named query for the Glue table, waits for it and types the results', async () => {
     const athena = new AthenaClient(cfg);
-    const queued = await fetch(`${moto.endpoint}/moto-api/static/athena/query-results`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        results: [
-          {
-            rows: [
-              { Data: [{ VarCharValue: 'symbol' }, { VarCharValue: 'hour_start' }, { VarCharValue: 'total_volume' }, { VarCharValue: 'ticks' }] },
-              { Data: [{ VarCharValue: 'AAPL' }, { VarCharValue: '2024-03-01 21:00:00.000' }, { VarCharValue: '12345.0' }, { VarCharValue: '60' }] },
-              { Data: [{ VarCharValue: 'BRK.B' }, {}, { VarCharValue: '7.5' }, { VarCharValue: '1' }] },
-            ],
-            column_info: [
-              { Name: 'symbol', Label: 'symbol', Type: 'varchar' },
-              { Name: 'hour_start', Label: 'hour_start', Type: 'timestamp' },
-              { Name: 'total_volume', Label: 'total_volume', Type: 'double' },
-              { Name: 'ticks', Label: 'ticks', Type: 'bigint' },
-            ],
-          },
-        ],
-      }),
-    });
-    expect(queued.status).toBe(201);
+    const queued = await queueAthenaResult(
+      moto.endpoint,
+      [
+        ['symbol', 'varchar'],
+        ['hour_start', 'timestamp'],
+        ['total_volume', 'double'],
+        ['ticks', 'bigint'],
+      ],
+      [
+        ['AAPL', '2024-03-01 21:00:00.000', '12345.0', '60'],
+        ['BRK.B', null, '7.5', '1'],
+      ],
+    );
+    expect(queued).toBe(201);
     const res = await queryAthena(athena, { database: 'tickstream', workgroup: 'primary', outputLocation: 's3://lake/athena/', pollMs: 50 }, NAMED_QUERIES['volume-by-hour'].sql);
     expect(res).toEqual({
       columns: ['symbol', 'hour_start', 'total_volume', 'ticks'],

@@ -6,7 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { LiveEvent } from '../../../dashboard/wire';
+import type { ChartColumns, LiveEvent } from '../../../dashboard/wire';
 import { collectPageErrors, launchBrowser } from '../../helpers/browser';
 import { getJson, onServerEvents } from '../../helpers/dashboard';
 import { leases, readAlerts, readLake } from '../../helpers/pipeline-data';
@@ -137,8 +137,8 @@ describe('dashboard on the live local pipeline', () => {
     // enough of a line to see: SMA-20 is warm after 20 ticks, the first crossover soon after
     await page.waitForFunction(() => Number(document.body.dataset.signals ?? 0) >= 1 && Number(document.body.dataset.sma20 ?? 0) >= 20, undefined, { timeout: 120_000 });
     // the page was given the lake's signal point
-    const history = (await getJson(`${url}api/symbol/${symbol}`)) as { points: { ts: number; signal: string | null }[] };
-    expect(history.points.find((p) => p.ts === signal.ts)?.signal).toBe(signal.signal);
+    const history = (await getJson(`${url}api/symbol/${symbol}`)) as ChartColumns;
+    expect(history.signals.find(([i]) => history.ts[i] === signal.ts)?.[1]).toBe(signal.signal);
     // lightweight-charts draws on stacked canvases: count the pixels of each series' colour
     const colours = { sma5: rgb('#f5a623'), sma20: rgb('#bd10e0'), buy: rgb('#26a69a'), sell: rgb('#ef5350'), price: rgb('#d8dee6') };
     const counts = await page.evaluate((cs) => {

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { loadDashboardConfig, AwsModeUnavailableError } from '../../../dashboard/config';
+import { loadAwsDashboardConfig, loadDashboardConfig } from '../../../dashboard/config';
 import { DashboardTokenError, startDashboard, type Dashboard } from '../../../dashboard/server';
 import type { LiveEvent } from '../../../dashboard/wire';
 import { ConfigError } from '../../../shared/runtime/config';
@@ -98,7 +98,7 @@ describe('dashboard server', () => {
     source.emit({ rows: [1, 2, 3].map((i) => ({ row: marketRowOf('AAPL', 1000 + i, 10), point: pointOf(1000 + i, 10) })).concat([{ row: marketRowOf('MSFT', 5, 1), point: pointOf(5, 1) }]) });
     const got = await events;
     expect(got.map((e) => e.points?.map((p) => p.ts))).toEqual([[], [1001, 1002, 1003]]);
-    expect(JSON.parse((await request(`${dash.url}api/symbol/AAPL`)).body)).toEqual({ symbol: 'AAPL', points: [pointOf(1000, 10)] });
+    expect(JSON.parse((await request(`${dash.url}api/symbol/AAPL`)).body)).toEqual({ symbol: 'AAPL', ts: [1000], price: [10], volume: [100], sma5: [10], sma20: [10], bb_upper: [11], bb_lower: [9], rsi14: [50], signals: [], anomalies: [] });
   });
 });
 
@@ -126,12 +126,22 @@ describe('dashboard token', () => {
 });
 
 describe('dashboard config', () => {
-  it('refuses AWS mode, naming what it would need', () => {
-    expect(() => loadDashboardConfig({ TICKSTREAM_MODE: 'aws' })).toThrow(AwsModeUnavailableError);
-    expect(() => loadDashboardConfig({ TICKSTREAM_MODE: 'aws' })).toThrow(/latest table.*Athena.*lease table.*DLQ/);
+  it('binds 127.0.0.1 on a free port by default', () => {
+    expect(loadDashboardConfig({})).toEqual({ host: '127.0.0.1', port: 0, token: undefined, mode: 'local' });
+    expect(loadDashboardConfig({ TICKSTREAM_MODE: 'aws' }).mode).toBe('aws');
   });
 
-  it('binds 127.0.0.1 on a free port by default', () => {
-    expect(loadDashboardConfig({})).toEqual({ host: '127.0.0.1', port: 0, token: undefined });
+  it("AWS mode: the stack's names from its outputs, each overridden by its variable, and a clear error for one missing", () => {
+    const outputs = { LatestTableName: 'T-latest', TicksTableName: 'T-ticks', KclApplicationName: 'tick-stream', DeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq', AthenaWorkgroupName: 'tick-stream' };
+    expect(loadAwsDashboardConfig({ TICKSTREAM_LATEST_TABLE: 'other' }, outputs).names).toEqual({
+      latestTable: 'other',
+      ticksTable: 'T-ticks',
+      leaseTable: 'tick-stream',
+      deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
+      athena: { workgroup: 'tick-stream', database: 'tick_stream' },
+    });
+    // the region: AWS_REGION, else the one the queue's address names
+    expect([loadAwsDashboardConfig({}, outputs).region, loadAwsDashboardConfig({ AWS_REGION: 'eu-west-1' }, outputs).region]).toEqual(['us-east-1', 'eu-west-1']);
+    expect(() => loadAwsDashboardConfig({}, { ...outputs, DeadLetterQueueUrl: undefined } as unknown as Record<string, string>)).toThrow(/TICKSTREAM_DLQ_URL.*--outputs/);
   });
 });

@@ -8,7 +8,8 @@ import { alertId } from '../../../analytics/alerts';
 import { SymbolAnalyzer } from '../../../analytics';
 import { decodeTick, encodeTick } from '../../../shared/tick';
 import { STACK_NAME } from '../../../shared/stack-outputs';
-import { describeResult, parseOutputs, smokeTargets, smokeTicks } from '../../../scripts/smoke';
+import { describeResult, smokeTargets, smokeTicks } from '../../../scripts/smoke';
+import { parseOutputs } from '../../../shared/stack-outputs';
 
 const NOW = Date.UTC(2026, 11, 1, 15, 0, 0);
 

@@ -1,0 +1,30 @@
+/**
+ * How often, and how much, the dashboard's AWS source (dashboard/aws-source.ts)
+ * reads the deployed stack: one set of numbers that the source runs on and the
+ * cost model (tools/cost/model.ts, `npm run cost -- -c dashboard=true`) prices,
+ * so the price is of what the source really does.
+ */
+export const DASHBOARD_POLLING = {
+  /** The `latest` table is read this often while the dashboard runs. */
+  latestPollS: 3,
+  /**
+   * Every symbol's row, by a Scan (the market page shows every symbol, so a
+   * BatchGetItem of known keys would need the whole list anyway), stopped at
+   * this many items: a stack with more symbols shows the first this many.
+   */
+  latestScanCap: 5000,
+  /** A `latest` item's stored size (the enriched columns, dt and the last signal), for the cost of a Scan. */
+  latestItemBytes: 450,
+  /** A symbol page's recent history: one Query of `ticks`, newest first, at most this many items. */
+  ticksQueryLimit: 1000,
+  /** Older history comes from the lake through Athena: at most one query this often (others wait for the cache). */
+  athenaMinIntervalS: 60,
+  /** Points an Athena history query returns at most. */
+  athenaHistoryPoints: 20_000,
+  /** The KCL lease table (one small item per shard) is scanned this often. */
+  leasePollS: 10,
+  /** The DLQ's depth (GetQueueAttributes, never ReceiveMessage) is read this often. */
+  dlqPollS: 30,
+  /** A read that keeps failing waits up to this long before the next try (backoffDelay, shared/runtime/retry.ts). */
+  maxBackoffS: 120,
+} as const;

@@ -1,0 +1,159 @@
+/**
+ * The dashboard's AWS source against moto (DynamoDB, SQS, Athena on
+ * 127.0.0.1), with the tables the stack defines (shared/tables.ts) and items
+ * written by the consumer's own sinks, through the server's routes.
+ * moto's Athena runs no SQL: a result is queued for it, and the request the
+ * source sent (through lake/athena.ts) is read back.
+ */
+import { AthenaClient, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import http from 'node:http';
+import { AwsSource } from '../../../dashboard/aws-source';
+import { startDashboard, type Dashboard } from '../../../dashboard/server';
+import type { ChartColumns, MarketRow, PipelineView } from '../../../dashboard/wire';
+import { freshLeaseItem } from '../../../consumer/kcl/lease-items';
+import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynamodb-ticks';
+import { motoClientConfig, startMoto, type MotoServer } from '../../../local/moto';
+import { createTableInput, kclTableInputs } from '../../../shared/tables';
+import { getJson } from '../../helpers/dashboard';
+import { queueAthenaResult } from '../../helpers/moto-athena';
+import { waitFor } from '../../helpers/wait';
+import { tick } from '../../unit/consumer/factories';
+
+// The first run on a fresh clone installs moto into .venv (a minute or two).
+jest.setTimeout(300_000);
+
+const T0 = Date.UTC(2024, 2, 1, 15, 0, 0);
+const APP = 'tick-stream';
+
+let moto: MotoServer;
+let cfg: ReturnType<typeof motoClientConfig>;
+let ddb: DynamoDBClient;
+let sqs: SQSClient;
+let athena: AthenaClient;
+let queueUrl: string;
+const logged: string[] = [];
+let source: AwsSource;
+let dash: Dashboard;
+
+function status(url: string): Promise<number> {
+  return new Promise((resolve, reject) => http.get(url, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  cfg = motoClientConfig(moto.endpoint);
+  ddb = new DynamoDBClient(cfg);
+  sqs = new SQSClient(cfg);
+  athena = new AthenaClient(cfg);
+  for (const input of [createTableInput('latest', 'T-latest'), createTableInput('ticks', 'T-ticks'), ...kclTableInputs(APP)]) await ddb.send(new CreateTableCommand(input));
+  // the consumer's own writers: three ticks of AAPL (the middle one a BUY), one of MSFT
+  const rows = [tick({ ts: T0, price: 100 }), tick({ ts: T0 + 1000, price: 101, signal: 'BUY' }), tick({ ts: T0 + 2000, price: 102 }), tick({ symbol: 'MSFT', ts: T0 + 500, price: 400 })];
+  await new DynamoTicksSink(ddb, { tableName: 'T-ticks', ttlDays: 7 }).write(rows);
+  await new DynamoLatestSink(ddb, { tableName: 'T-latest' }).write(rows);
+  // two leases as the KCL keeps them, one owned
+  await ddb.send(new PutItemCommand({ TableName: APP, Item: { ...freshLeaseItem({ shardId: 'shardId-000000000000', startingHashKey: '0', endingHashKey: '1' }), leaseOwner: { S: 'worker-a' }, checkpoint: { S: '4960' } } }));
+  await ddb.send(new PutItemCommand({ TableName: APP, Item: freshLeaseItem({ shardId: 'shardId-000000000001', startingHashKey: '2', endingHashKey: '3' }) }));
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'T-dlq' }))).QueueUrl ?? '';
+  for (const body of ['a', 'b']) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+  // the lake's older point, as Athena would return it (the header row first)
+  const queued = await queueAthenaResult(
+    moto.endpoint,
+    ['ts:timestamp', 'price:double', 'volume:double', 'sma5:double', 'sma20:double', 'bb_upper:double', 'bb_lower:double', 'rsi14:double', 'signal:varchar', 'anomaly:boolean'].map((c) => c.split(':') as [string, string]),
+    [['2024-03-01 14:00:00.000', '95.5', '10', null, null, null, null, null, 'SELL', 'false']],
+  );
+  if (queued !== 201) throw new Error(`moto refused the Athena result: ${queued}`);
+  source = new AwsSource({
+    names: { latestTable: 'T-latest', ticksTable: 'T-ticks', leaseTable: APP, deadLetterQueueUrl: queueUrl, athena: { database: 'tick_stream', workgroup: 'primary', outputLocation: 's3://results/r/' } },
+    dynamo: ddb,
+    sqs,
+    athena,
+    where: 'moto',
+    log: (l) => logged.push(l),
+    intervalsMs: { latest: 200, leases: 200, dlq: 200 },
+  }).start();
+  dash = await startDashboard({ source, host: '127.0.0.1', port: 0, staticDir: '/nonexistent' });
+});
+
+afterAll(async () => {
+  await dash?.close();
+  await source?.close();
+  for (const c of [ddb, sqs, athena]) c?.destroy();
+  await moto?.stop();
+});
+
+describe('dashboard AWS source against moto', () => {
+  it("shows every symbol's latest row, with its last signal", async () => {
+    const market = await waitFor('both symbols', async () => {
+      const m = (await getJson(`${dash.url}api/market`)) as MarketRow[];
+      return m.length === 2 ? m : undefined;
+    }, 30_000);
+    const aapl = market.find((r) => r.symbol === 'AAPL');
+    expect({ ts: aapl?.ts, price: aapl?.price, last_signal: aapl?.last_signal, last_signal_ts: aapl?.last_signal_ts }).toEqual({ ts: T0 + 2000, price: 102, last_signal: 'BUY', last_signal_ts: T0 + 1000 });
+  });
+
+  it("charts a symbol from the lake (Athena) and the ticks table, in order, and 404s one it has never seen", async () => {
+    const h = (await getJson(`${dash.url}api/symbol/AAPL`)) as ChartColumns;
+    expect({ ts: h.ts, price: h.price, signals: h.signals }).toEqual({
+      ts: [Date.UTC(2024, 2, 1, 14, 0, 0), T0, T0 + 1000, T0 + 2000],
+      price: [95.5, 100, 101, 102],
+      signals: [
+        [0, 'SELL'],
+        [2, 'BUY'],
+      ],
+    });
+    // the Athena request went through lake/athena.ts: the deduplicated Glue table, the symbol quoted
+    const ids = (await athena.send(new ListQueryExecutionsCommand({}))).QueryExecutionIds ?? [];
+    const sent = await Promise.all(ids.map(async (id) => (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution));
+    expect(sent.map((q) => [q?.Query, q?.QueryExecutionContext?.Database, q?.WorkGroup])).toEqual([
+      [
+        `SELECT ts, price, volume, sma5, sma20, bb_upper, bb_lower, rsi14, signal, anomaly FROM (SELECT DISTINCT * FROM "tick_stream"."ticks") ticks WHERE symbol = 'AAPL' ORDER BY ts DESC LIMIT 20000`,
+        'tick_stream',
+        'primary',
+      ],
+    ]);
+    expect(await status(`${dash.url}symbol/NOPE`)).toBe(404);
+  });
+
+  it("shows each shard's lease owner and checkpoint, and the DLQ's depth without receiving from it", async () => {
+    const view = await waitFor('the leases and the DLQ depth', async () => {
+      const v = (await getJson(`${dash.url}api/pipeline`)) as PipelineView;
+      return v.shards.length === 2 && v.deadLetters === 2 ? v : undefined;
+    }, 30_000);
+    expect(view.shards.map((s) => [s.shardId, s.owner, s.checkpoint])).toEqual([
+      ['shardId-000000000000', 'worker-a', '4960'],
+      ['shardId-000000000001', null, 'TRIM_HORIZON'],
+    ]);
+    expect(view.mode).toBe('aws');
+    // still there, all visible: nothing received them
+    const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes;
+    expect(attrs).toEqual({ ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0' });
+  });
+
+  it('shows an AWS error on the pipeline page and in the log, and keeps serving', async () => {
+    const broken = new AwsSource({
+      names: { latestTable: 'no-such-table', leaseTable: 'no-such-leases', deadLetterQueueUrl: `${queueUrl}-gone` },
+      dynamo: ddb,
+      sqs,
+      where: 'moto',
+      log: (l) => logged.push(l),
+      intervalsMs: { latest: 100, leases: 100, dlq: 100 },
+    }).start();
+    const d = await startDashboard({ source: broken, host: '127.0.0.1', port: 0, staticDir: '/nonexistent' });
+    try {
+      const view = await waitFor('three errors', async () => {
+        const v = (await getJson(`${d.url}api/pipeline`)) as PipelineView;
+        return v.errors >= 3 ? v : undefined;
+      }, 30_000);
+      expect(view.recentErrors.map((e) => e.code)).toEqual(expect.arrayContaining(['ResourceNotFoundException']));
+      expect(view.recentErrors.some((e) => e.what.startsWith('latest poll: '))).toBe(true);
+      expect(logged.some((l) => l.startsWith('tickstream dashboard: latest poll failed: '))).toBe(true);
+      expect(await status(`${d.url}market`)).toBe(200);
+      expect(await getJson(`${d.url}api/market`)).toEqual([]);
+    } finally {
+      await d.close();
+      await broken.close();
+    }
+  });
+});
