@@ -81,10 +81,13 @@ export function main(env: Env, out: (line: string) => void): number {
 }
 
 if (require.main === module) {
+  // stderr, like every other consumer process: Docker keeps a health check's
+  // output from both streams, and nothing in consumer/ writes to stdout but
+  // the record processor's protocol.
   try {
-    process.exitCode = main(process.env, (l) => process.stdout.write(`${l}\n`));
+    process.exitCode = main(process.env, (l) => process.stderr.write(`${l}\n`));
   } catch (err) {
-    process.stdout.write(`${JSON.stringify({ healthy: false, reason: (err as Error).message })}\n`);
+    process.stderr.write(`${JSON.stringify({ healthy: false, reason: (err as Error).message })}\n`);
     process.exitCode = 1;
   }
 }
