@@ -162,7 +162,7 @@ export function buildDaemonProperties(i: DaemonPropertiesInput): DaemonPropertie
 /**
  * GetRecords calls per second the local stack spends on polling, across all
  * shards. One kinesis-local process serves every shard's polls, and each
- * call costs it about 3-4 ms of CPU even when empty (Scala.js; measured with
+ * call costs it 3-13 ms of CPU even when empty (Scala.js; measured with
  * `npm run bench:emulator`, README "Where the laptop's ceiling is"). At 200 ms per shard,
  * 16 shards made 80 calls/s: a third of a core before a single tick.
  */
