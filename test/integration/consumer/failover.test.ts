@@ -38,6 +38,7 @@ interface LeaseSample {
  */
 describe('failover after kill -9 of a worker', () => {
   let p: Pipeline;
+  const CHUNK_EVERY_MS = 1200;
   const dir = tmpDir('failover');
   const dataDir = path.join(dir, 'data');
 
@@ -49,7 +50,7 @@ describe('failover after kill -9 of a worker', () => {
       dataDir,
       runDir: path.join(dir, 'run'),
       // checkpoints far enough apart that the killed worker leaves work past its last one
-      checkpointEveryMs: 3000,
+      checkpointEveryMs: 6000,
       failoverTimeMillis: FAILOVER_MS,
       alertCooldownMs: COOLDOWN_MS,
     });
@@ -81,7 +82,13 @@ describe('failover after kill -9 of a worker', () => {
     expect(total).toBe(12_000);
     const pure = await pureRun(ticks, COOLDOWN_MS);
     expect(pure.alerts.length).toBeGreaterThan(0);
-    // a steady stream: 60 chunks of 200 ticks (5 per symbol), one every 600 ms (~40 s)
+    // A steady stream: 60 chunks of 200 ticks (5 per symbol), one every
+    // 1.2 s (~75 s). worker-1 joins after worker-2 has taken every lease and
+    // gets some only at the leader's next balancing pass (every 3 × 2 ×
+    // failoverTimeMillis = 30 s here, production's cadence): a ~40 s stream
+    // could end before worker-1 had checkpointed a shard (it did once in
+    // CI). Checkpoints 6 s apart keep ~250 records per shard between two of
+    // them at this pace, well past PAST_CHECKPOINT.
     const chunks: Tick[][] = Array.from({ length: 60 }, (_, c) => ticks.slice(c * 200, (c + 1) * 200));
 
     const samples: LeaseSample[] = [];
@@ -110,7 +117,7 @@ describe('failover after kill -9 of a worker', () => {
       try {
         for (const c of chunks) {
           put.push(...(await putInOrder(p.stack.kinesis, p.streamName, tickRecords(c))));
-          await new Promise((r) => setTimeout(r, 600));
+          await new Promise((r) => setTimeout(r, CHUNK_EVERY_MS));
         }
       } finally {
         producing = false;
@@ -128,7 +135,7 @@ describe('failover after kill -9 of a worker', () => {
       // The kill comes while the stream is still flowing, once worker-1 has
       // been seen checkpointing a shard it owns AND has since reported
       // applying at least PAST_CHECKPOINT records from batches it took after
-      // that checkpoint was stored (checkpoints are 3 s apart): so it dies
+      // that checkpoint was stored (checkpoints are 6 s apart): so it dies
       // with records processed past its last checkpoint, by observation
       // rather than by a fixed wait.
       const ownsOutright = (s: LeaseSample, shard: string): boolean => s.owners.get(shard) === 'worker-1' && (s.checkpointOwners.get(shard) ?? 'worker-1') === 'worker-1';
