@@ -63,7 +63,7 @@ export function symbolPage(source: string, symbol: string): string {
     data: { symbol },
     scripts: ['/static/lightweight-charts.js', '/static/symbol.js'],
     body: `<h1>${escapeHtml(symbol)} <span id="last" class="last"></span></h1>
-<div class="legend"><span class="k price">price</span><span class="k sma5">SMA-5</span><span class="k sma20">SMA-20</span><span class="k bb">Bollinger (20, 2)</span><span class="k vol">volume</span><span class="k rsi">RSI-14</span><span class="k buy">▲ BUY</span><span class="k sell">▼ SELL</span><span class="k anomaly">● anomaly</span></div>
+<div class="legend"><span class="k price">price</span><span class="k sma5">SMA-5</span><span class="k sma20">SMA-20</span><span class="k bb">Bollinger (20, 2)</span><span class="k vol">volume</span><span class="k rsi">RSI-14</span><span class="k buy">▲ BUY</span><span class="k sell">▼ SELL</span><span class="k anomaly">● anomaly</span><span id="lod" class="lod"></span></div>
 <div id="chart" class="chart"></div>
 ${ATTRIBUTION}`,
   });
@@ -135,6 +135,7 @@ input, select { background: #17202a; color: var(--fg); border: 1px solid var(--l
 .up { color: var(--up); } .down { color: var(--down); }
 .chart { height: calc(100vh - 13em); min-height: 420px; }
 .legend { display: flex; gap: 1em; color: var(--dim); margin-bottom: .4em; }
+.legend .lod { margin-left: auto; font-size: .85em; }
 .k.sma5 { color: #f5a623; } .k.sma20 { color: #bd10e0; } .k.bb { color: #5a7fa8; } .k.rsi { color: #9b9b9b; } .k.buy { color: var(--up); } .k.sell { color: var(--down); } .k.anomaly { color: #f8e71c; }
 .last { font-weight: normal; color: var(--dim); font-size: .7em; }
 .attribution { color: var(--dim); font-size: .85em; } .attribution a { color: var(--dim); }
