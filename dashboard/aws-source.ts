@@ -11,7 +11,7 @@
  * the next poll of that kind waits longer (the shared backoff formula).
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -21,8 +21,10 @@ import { queryAthena } from '../lake/athena';
 import { sqlString, type Cell } from '../lake/query';
 import { DASHBOARD_POLLING as P } from '../shared/dashboard-polling';
 import { describeError } from '../shared/describe-error';
+import { ALERTS_BY_DAY } from '../shared/tables';
 import { backoffDelay, isRetryable, retry, type RetryPolicy } from '../shared/runtime/retry';
 import { SYMBOL_RE } from '../shared/tick';
+import { AlertFeed, alertOf, type AlertRead } from './alert-feed';
 import { chartPoint, marketRow } from './live-store';
 import type { DashboardSource, SourceUpdate } from './source';
 import type { AlertItem, ChartPoint, ErrorItem, MarketRow, PipelineView, ShardView, SignalName, SymbolHistory } from './wire';
@@ -34,6 +36,8 @@ export interface AwsSourceNames {
   /** The KCL application, which is its lease table's name. */
   leaseTable: string;
   deadLetterQueueUrl: string;
+  /** The alert ledger, read through its index of published alerts (ALERTS_BY_DAY); absent: the alerts page stays empty. */
+  alertsTable?: string;
   athena?: { database: string; workgroup: string; outputLocation?: string };
 }
 
@@ -48,7 +52,9 @@ export interface AwsSourceOptions {
   log?: (line: string) => void;
   now?: () => number;
   /** Tests: shorter intervals than shared/dashboard-polling.ts. */
-  intervalsMs?: Partial<Record<'latest' | 'leases' | 'dlq', number>>;
+  intervalsMs?: Partial<Record<'latest' | 'leases' | 'dlq' | 'alerts', number>>;
+  /** Tests: a smaller alertsLimit than shared/dashboard-polling.ts. */
+  alertsLimit?: number;
 }
 
 /** A failed call is tried again at once a couple of times when the classifier says waiting helps (throttling). */
@@ -101,6 +107,18 @@ function shardOf(item: Record<string, AttributeValue>, at: number): ShardView | 
   return { shardId, owner: item.leaseOwner?.S ?? null, checkpoint: item.checkpoint?.S ?? null, millisBehindLatest: null, recordsPerSec: 0, lastReportAt: at };
 }
 
+/** The key condition of one day's Query of the alerts index: the whole day, or from `since` on. */
+function dayCondition(day: string, read: AlertRead): Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  const names = { '#day': ALERTS_BY_DAY.partitionKey.name };
+  const values = { ':day': { S: day } };
+  if (read.since === undefined) return { KeyConditionExpression: '#day = :day', ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+  return {
+    KeyConditionExpression: '#day = :day AND #ts >= :since',
+    ExpressionAttributeNames: { ...names, '#ts': ALERTS_BY_DAY.sortKey.name },
+    ExpressionAttributeValues: { ...values, ':since': { N: String(read.since) } },
+  };
+}
+
 export class AwsSource implements DashboardSource {
   readonly description: string;
   private readonly latest = new Map<string, MarketRow>();
@@ -110,7 +128,8 @@ export class AwsSource implements DashboardSource {
   private errorCount = 0;
   private readonly listeners = new Set<(u: SourceUpdate) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly failures = { latest: 0, leases: 0, dlq: 0 };
+  private readonly failures = { latest: 0, leases: 0, dlq: 0, alerts: 0 };
+  private readonly feed: AlertFeed;
   private closed = false;
   /** Athena history per symbol, and when the last query started (one a minute at most). */
   private readonly lakeCache = new Map<string, ChartPoint[]>();
@@ -120,6 +139,7 @@ export class AwsSource implements DashboardSource {
 
   constructor(private readonly o: AwsSourceOptions) {
     this.description = `the deployed stack (${o.where}), read-only`;
+    this.feed = new AlertFeed({ limit: o.alertsLimit ?? P.alertsLimit, lookbackDays: P.alertsLookbackDays, lateMs: P.alertsLateS * 1000 });
   }
 
   private now(): number {
@@ -131,6 +151,8 @@ export class AwsSource implements DashboardSource {
     this.loop('latest', P.latestPollS * 1000, () => this.pollLatest());
     this.loop('leases', P.leasePollS * 1000, () => this.pollLeases());
     this.loop('dlq', P.dlqPollS * 1000, () => this.pollDlq());
+    const alertsTable = this.o.names.alertsTable;
+    if (alertsTable !== undefined) this.loop('alerts', P.alertsPollS * 1000, () => this.pollAlerts(alertsTable));
     return this;
   }
 
@@ -226,6 +248,23 @@ export class AwsSource implements DashboardSource {
     this.emit({ rows: [], alerts: [], pipeline: true });
   }
 
+  /** The newest published alerts: the first read goes back up to alertsLookbackDays; later ones look for newer (AlertFeed decides). */
+  private async pollAlerts(table: string): Promise<void> {
+    const read = this.feed.next(this.now());
+    const items: AlertItem[] = [];
+    for (const day of read.days) {
+      if (items.length >= read.limit || this.closed) break;
+      // newest first and Limit: one page (limit x ~250 B is far under the 1 MB a page holds)
+      const page = await this.call(() => this.o.dynamo.send(new QueryCommand({ TableName: table, IndexName: ALERTS_BY_DAY.name, ScanIndexForward: false, Limit: read.limit - items.length, ...dayCondition(day, read) })));
+      for (const item of page.Items ?? []) {
+        const a = alertOf(unmarshall(item) as Record<string, unknown>);
+        if (a !== undefined) items.push(a);
+      }
+    }
+    const fresh = this.feed.accept(items);
+    if (fresh.length > 0) this.emit({ rows: [], alerts: fresh, pipeline: false });
+  }
+
   market(): Promise<MarketRow[]> {
     return Promise.resolve([...this.latest.values()]);
   }
@@ -278,9 +317,9 @@ export class AwsSource implements DashboardSource {
     }
   }
 
-  /** The deployed stack's alerts go to SNS subscribers; this source reads none (see the README). */
+  /** The newest published alerts read so far (at most alertsLimit), newest first. */
   alerts(): Promise<AlertItem[]> {
-    return Promise.resolve([]);
+    return Promise.resolve(this.feed.recent());
   }
 
   pipeline(): Promise<PipelineView> {

@@ -39,6 +39,7 @@ const AWS_SETTINGS = {
   dynamodbEndpoint: { env: ENV.dynamodbEndpoint, schema: optional(httpUrl()) },
   latestTable: { env: ENV.latestTable, schema: optional(text()) },
   ticksTable: { env: ENV.ticksTable, schema: optional(text()) },
+  alertsTable: { env: ENV.alertsTable, schema: optional(text()) },
   appName: { env: ENV.appName, schema: optional(text()) },
   deadLetterQueueUrl: { env: ENV.deadLetterQueueUrl, schema: optional(text()) },
   workgroup: { env: ENV.athenaWorkgroup, schema: optional(text()) },
@@ -65,6 +66,7 @@ export function loadAwsDashboardConfig(env: Env, outputs: Readonly<Record<string
   // the Glue database is the app name in the characters Athena takes unquoted (infra/sections/common.ts glueDatabaseName)
   const database = s.database ?? app?.replace(/-/g, '_');
   const ticksTable = s.ticksTable ?? outputs[STACK_OUTPUTS.ticksTableName];
+  const alertsTable = s.alertsTable ?? outputs[STACK_OUTPUTS.alertsTableName];
   const dlq = need(s.deadLetterQueueUrl ?? outputs[STACK_OUTPUTS.deadLetterQueueUrl], ENV.deadLetterQueueUrl, STACK_OUTPUTS.deadLetterQueueUrl);
   return deepFreeze({
     // the stack's region when AWS_REGION is unset: its queue's address names it (https://sqs.<region>.amazonaws.com/…)
@@ -77,6 +79,7 @@ export function loadAwsDashboardConfig(env: Env, outputs: Readonly<Record<string
       leaseTable: need(app, ENV.appName, STACK_OUTPUTS.kclApplicationName),
       deadLetterQueueUrl: dlq,
       ...(ticksTable !== undefined ? { ticksTable } : {}),
+      ...(alertsTable !== undefined ? { alertsTable } : {}),
       ...(workgroup !== undefined && database !== undefined ? { athena: { workgroup, database, ...(s.outputLocation !== undefined ? { outputLocation: s.outputLocation } : {}) } } : {}),
     },
   });

@@ -5,6 +5,7 @@
  * the SDK commands dashboard/aws-source.ts and lake/athena.ts send against
  * this list, both ways.
  */
+import { ALERTS_BY_DAY } from '../shared/tables';
 import type { AwsSourceNames } from './aws-source';
 
 export interface PolicyTarget {
@@ -32,6 +33,8 @@ const dynamoArn = (t: PolicyTarget, table: string): string => `arn:aws:dynamodb:
 export const AWS_SOURCE_GRANTS: readonly Grant[] = [
   { sid: 'LatestRows', actions: ['dynamodb:Scan'], resources: (t) => [dynamoArn(t, t.names.latestTable)] },
   { sid: 'RecentHistory', actions: ['dynamodb:Query'], resources: (t) => (t.names.ticksTable === undefined ? [] : [dynamoArn(t, t.names.ticksTable)]) },
+  // the index alone: the table itself (the dedup ledger, its cooldown items) stays unreadable
+  { sid: 'PublishedAlertsByDay', actions: ['dynamodb:Query'], resources: (t) => (t.names.alertsTable === undefined ? [] : [`${dynamoArn(t, t.names.alertsTable)}/index/${ALERTS_BY_DAY.name}`]) },
   { sid: 'LeaseOwnersAndCheckpoints', actions: ['dynamodb:Scan'], resources: (t) => [dynamoArn(t, t.names.leaseTable)] },
   {
     sid: 'DeadLetterDepthNeverReceive',

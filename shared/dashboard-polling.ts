@@ -25,6 +25,25 @@ export const DASHBOARD_POLLING = {
   leasePollS: 10,
   /** The DLQ's depth (GetQueueAttributes, never ReceiveMessage) is read this often. */
   dlqPollS: 30,
+  /**
+   * The alerts page: the alerts table's index of published alerts by day
+   * (ALERTS_BY_DAY, shared/tables.ts) is queried this often for the newest.
+   */
+  alertsPollS: 5,
+  /** The most alerts one read returns (Query Limit, newest first), and the most the source keeps for the page. */
+  alertsLimit: 200,
+  /** The first read goes back day by day from today until alertsLimit alerts are found or this many days were read. */
+  alertsLookbackDays: 7,
+  /**
+   * How late, in tick time, an alert may be stored after a newer one and
+   * still reach the page live: shards run independently, so one behind the
+   * others publishes older alerts after newer ones. Each poll re-reads from
+   * the newest seen minus this (the ids already shown are skipped); a later
+   * alert shows when the page is opened again.
+   */
+  alertsLateS: 120,
+  /** A published alert's index entry (keys, symbol, type, price, the message), for the cost of a Query. */
+  alertIndexItemBytes: 250,
   /** A read that keeps failing waits up to this long before the next try (backoffDelay, shared/runtime/retry.ts). */
   maxBackoffS: 120,
 } as const;

@@ -5,7 +5,9 @@
  *
  * Items in the alerts table:
  * - `alert_id` = the alert's deterministic id: symbol, type, ts, price,
- *   message, `status` PENDING | PUBLISHED, `message_id` once published;
+ *   message, `status` PENDING | PUBLISHED, `message_id` and `day` (the UTC
+ *   date of ts, the key of the dashboard's index ALERTS_BY_DAY in
+ *   shared/tables.ts) once published;
  * - `alert_id` = `cooldown#<symbol>`: `last_ts` of the symbol's last published
  *   alert (alert ids are hashes, so the prefix cannot collide).
  * See alert-gate.ts for why this replays deterministically.
@@ -16,6 +18,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AlertPublishError, isConditionalCheckFailed } from '../errors';
 import { describeError } from '../../shared/describe-error';
+import { ALERTS_BY_DAY, alertDay } from '../../shared/tables';
 import type { Alert, AlertPublisher, PublishResult } from '../ports';
 import type { AlertLedger } from './alert-gate';
 import { DedupCooldownPublisher } from './alert-gate';
@@ -115,13 +118,15 @@ class DynamoSnsLedger implements AlertLedger {
 
   async markPublished(alert: Alert, messageId: string | undefined): Promise<void> {
     try {
+      // `day` here and not in claim: the index then lists what SNS carried,
+      // never a claim whose delivery is under way or was cut by a crash.
       await this.ddb.send(
         new UpdateItemCommand({
           TableName: this.opts.alertsTableName,
           Key: { alert_id: { S: alert.id } },
-          UpdateExpression: messageId ? 'SET #status = :published, message_id = :mid' : 'SET #status = :published',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':published': { S: 'PUBLISHED' }, ...(messageId ? { ':mid': { S: messageId } } : {}) },
+          UpdateExpression: `SET #status = :published, #day = :day${messageId ? ', message_id = :mid' : ''}`,
+          ExpressionAttributeNames: { '#status': 'status', '#day': ALERTS_BY_DAY.partitionKey.name },
+          ExpressionAttributeValues: { ':published': { S: 'PUBLISHED' }, ':day': { S: alertDay(alert.ts) }, ...(messageId ? { ':mid': { S: messageId } } : {}) },
         }),
       );
     } catch (err) {

@@ -1,6 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { TABLE_KEYS, kclTableDefs, type TableKind } from '../../shared/tables';
+import { TABLE_KEYS, kclTableDefs, type IndexDef, type TableKind } from '../../shared/tables';
 import { KCL_MAJOR } from '../kcl';
 import { DATA_REMOVAL_POLICY, type Section } from './common';
 
@@ -9,6 +9,7 @@ interface TableKeys {
   readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
   readonly ttlAttribute?: string;
+  readonly index?: IndexDef;
 }
 
 export type AppTables = Readonly<Record<'latest' | 'state' | 'alerts' | 'producerLeases', dynamodb.Table>> & {
@@ -37,12 +38,22 @@ export function tables({ stack, cfg }: Section, dataKey: kms.IKey): { app: AppTa
   } as const;
   const table = (id: string, kind: TableKind): dynamodb.Table => {
     const k: TableKeys = TABLE_KEYS[kind];
-    return new dynamodb.Table(stack, id, {
+    const t = new dynamodb.Table(stack, id, {
       partitionKey: attr(k.partitionKey),
       ...(k.sortKey === undefined ? {} : { sortKey: attr(k.sortKey) }),
       ...(k.ttlAttribute === undefined ? {} : { timeToLiveAttribute: k.ttlAttribute }),
       ...storeProps,
     });
+    if (k.index !== undefined) {
+      t.addGlobalSecondaryIndex({
+        indexName: k.index.name,
+        partitionKey: attr(k.index.partitionKey),
+        sortKey: attr(k.index.sortKey),
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...k.index.include],
+      });
+    }
+    return t;
   };
   const app: AppTables = {
     ticks: cfg.ticksTable ? table('TicksTable', 'ticks') : undefined,

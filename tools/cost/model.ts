@@ -95,8 +95,9 @@ const IMAGE_GB = 0.6;
 /** KMS: each encrypted resource asks for a data key about every 5 minutes per client (SDK and service caches). */
 const KMS_CALLERS_PER_TASK = 6;
 
+const TRADING_DAYS_PER_MONTH = 21;
 /** A dashboard left open through market hours on every trading day. */
-const DASHBOARD_HOURS_PER_MONTH = 6.5 * 21;
+const DASHBOARD_HOURS_PER_MONTH = 6.5 * TRADING_DAYS_PER_MONTH;
 /** What it reads and how often: the AWS source's own numbers (dashboard/aws-source.ts runs on them). */
 const DASHBOARD_POLL_S = DASHBOARD_POLLING.latestPollS;
 /** At most one Athena history query (a chart) per interval, each billed at least 10 MB. */
@@ -120,6 +121,24 @@ function consumerTasks(cfg: InfraConfig, w: Pick<Workload, 'ticksPerDay'>): numb
   const peak = w.ticksPerDay / MARKET_SECONDS_PER_DAY;
   const need = Math.ceil(peak / (CONSUMER_TICKS_PER_VCPU_SECOND * (cfg.consumerCpu / 1024)));
   return Math.min(cfg.maxConsumerTasks, Math.max(cfg.minConsumerTasks, need));
+}
+
+/**
+ * The alerts page's reads of the by_day index while a dashboard is open: a
+ * Query of today's partition per poll (market hours fall inside one UTC
+ * day) reads what was published in the lateness window and since the last
+ * poll, up to the limit: half an RRU per 4 KB (eventually consistent, as
+ * every index read is), at least one half. And the first read once a
+ * trading day: the limit's worth, and a Query per day looked back at most.
+ */
+export function dashboardAlertReads(symbols: number): { entriesPerPoll: number; rruPerPoll: number; rruPerMonth: number } {
+  const D = DASHBOARD_POLLING;
+  const polls = (DASHBOARD_HOURS_PER_MONTH * 3600) / D.alertsPollS;
+  const perS = (symbols * ALERTS_PER_SYMBOL_PER_DAY) / MARKET_SECONDS_PER_DAY;
+  const entriesPerPoll = Math.min(D.alertsLimit, perS * (D.alertsLateS + D.alertsPollS));
+  const rruPerPoll = Math.max(1, Math.ceil((entriesPerPoll * D.alertIndexItemBytes) / 4096)) * 0.5;
+  const firstRead = Math.ceil((D.alertsLimit * D.alertIndexItemBytes) / 4096) * 0.5 + D.alertsLookbackDays * 0.5;
+  return { entriesPerPoll, rruPerPoll, rruPerMonth: polls * rruPerPoll + TRADING_DAYS_PER_MONTH * firstRead };
 }
 
 export function monthlyCost(cfg: InfraConfig, w: Workload): CostReport {
@@ -184,7 +203,8 @@ export function monthlyCost(cfg: InfraConfig, w: Workload): CostReport {
     `${millions(snaps)} snapshots (each symbol touched per ${cfg.checkpointMs / 1000} s checkpoint: min(ticks, checkpoints) per symbol-day) x ${STATE_ITEM_WRU} WRU`,
   );
   const alerts = w.symbols * ALERTS_PER_SYMBOL_PER_DAY * DAYS_PER_MONTH;
-  add('DynamoDB alert dedup writes', wru(alerts), `${fmt(alerts)} alerts x 1 WRU (conditional put)`);
+  // the index entry: markPublished writes the alert's `day`, which puts it in the by_day index (shared/tables.ts), one more WRU
+  add('DynamoDB alert dedup writes', wru(alerts * 2), `${fmt(alerts)} alerts x 2 WRU (conditional put, its by_day index entry)`);
   // KCL: renewals (24/7 per lease), checkpoints (market hours, per shard), worker metrics, leader lock, scans.
   const leases = cfg.streamMode === 'provisioned' ? cfg.shards : cfg.maxConsumerTasks;
   const renewals = leases * (SECONDS_PER_MONTH / (KCL_FAILOVER_S / 3));
@@ -258,14 +278,15 @@ export function monthlyCost(cfg: InfraConfig, w: Workload): CostReport {
     const scanRru = Math.ceil((rows * DASHBOARD_POLLING.latestItemBytes) / 4096) * 0.5;
     // the lease table (one small item a shard: a single 0.5 RRU page) and the DLQ's depth
     const leaseScans = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLLING.leasePollS;
-    const reads = polls * scanRru + leaseScans * 0.5;
+    const alertReads = dashboardAlertReads(w.symbols);
+    const reads = polls * scanRru + leaseScans * 0.5 + alertReads.rruPerMonth;
     const dlqRequests = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLLING.dlqPollS;
     const queries = DASHBOARD_HOURS_PER_MONTH * DASHBOARD_ATHENA_QUERIES_PER_HOUR;
     const scannedTb = (queries * Math.max(ATHENA_MIN_BYTES, (w.ticksPerDay * PARQUET_BYTES_PER_ROW) / 10)) / 1024 ** 4;
     add(
       'Dashboard open (latest polling + Athena history)',
       rru(reads) + scannedTb * P.athenaTb.usd + ((queries * 2) / 1000) * P.s3GetThousand.usd + (dlqRequests / 1e6) * P.sqsRequestMillion.usd,
-      `${fmt(DASHBOARD_HOURS_PER_MONTH, 1)} h open: ${fmt(rows)} latest rows scanned every ${DASHBOARD_POLL_S} s + leases every ${DASHBOARD_POLLING.leasePollS} s (${millions(reads)} RRU) + ${fmt(queries)} Athena queries (10 MB minimum each) + DLQ depth every ${DASHBOARD_POLLING.dlqPollS} s`,
+      `${fmt(DASHBOARD_HOURS_PER_MONTH, 1)} h open: ${fmt(rows)} latest rows scanned every ${DASHBOARD_POLL_S} s + leases every ${DASHBOARD_POLLING.leasePollS} s + alerts every ${DASHBOARD_POLLING.alertsPollS} s (~${fmt(alertReads.entriesPerPoll)} index entries, ${fmt(alertReads.rruPerPoll, 1)} RRU a Query) (${millions(reads)} RRU) + ${fmt(queries)} Athena queries (10 MB minimum each) + DLQ depth every ${DASHBOARD_POLLING.dlqPollS} s`,
     );
   }
 

@@ -38,6 +38,7 @@ import type { MotoServer } from '../../../local/moto';
 import { motoClientConfig, startMoto } from '../../../local/moto';
 import { NAMED_QUERIES } from '../../../shared/queries';
 import { classifyError } from '../../../shared/error-class';
+import { ALERTS_BY_DAY, createTableInput } from '../../../shared/tables';
 import { queueAthenaResult } from '../../helpers/moto-athena';
 import { alert, deadLetter, knownInput, tick } from '../../unit/consumer/factories';
 
@@ -75,7 +76,7 @@ let tableSeq = 0;
 async function newTable(kind: 'ticks' | 'latest' | 'state' | 'alerts'): Promise<string> {
   const name = `${kind}-${++tableSeq}`;
   const input =
-    kind === 'ticks' ? table(name, 'symbol', { name: 'ts', type: 'N' }) : kind === 'alerts' ? table(name, 'alert_id') : table(name, 'symbol');
+    kind === 'ticks' ? table(name, 'symbol', { name: 'ts', type: 'N' }) : kind === 'alerts' ? createTableInput('alerts', name) : table(name, 'symbol');
   await ddb.send(new CreateTableCommand(input));
   return name;
 }
@@ -136,6 +137,10 @@ describe('SnsAlertPublisher against moto SNS -> SQS and DynamoDB', () => {
     const item = await ddb.send(new GetItemCommand({ TableName: alertsTableName, Key: { alert_id: { S: buy.id } } }));
     expect(item.Item?.status).toEqual({ S: 'PUBLISHED' });
     expect(item.Item?.message_id?.S).toMatch(/.+/);
+    expect(item.Item?.day).toEqual({ S: '2024-03-01' });
+    // the dashboard's index lists the three published alerts, not the suppressed one nor the cooldown items
+    const listed = await ddb.send(new QueryCommand({ TableName: alertsTableName, IndexName: ALERTS_BY_DAY.name, KeyConditionExpression: '#day = :day', ExpressionAttributeNames: { '#day': 'day' }, ExpressionAttributeValues: { ':day': { S: '2024-03-01' } }, ScanIndexForward: false }));
+    expect(listed.Items?.map((i) => i.alert_id?.S)).toEqual([sellLater.id, anomaly.id, buy.id]);
     const cooldown = await ddb.send(new GetItemCommand({ TableName: alertsTableName, Key: { alert_id: { S: 'cooldown#AAPL' } } }));
     expect(cooldown.Item?.last_ts).toEqual({ N: String(sellLater.ts) });
     sns.destroy();

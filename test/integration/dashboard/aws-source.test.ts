@@ -1,38 +1,62 @@
 /**
- * The dashboard's AWS source against moto (DynamoDB, SQS, Athena on
+ * The dashboard's AWS source against moto (DynamoDB, SQS, SNS, Athena on
  * 127.0.0.1), with the tables the stack defines (shared/tables.ts) and items
- * written by the consumer's own sinks, through the server's routes.
+ * written by the consumer's own sinks and alert publisher, through the
+ * server's routes.
  * moto's Athena runs no SQL: a result is queued for it, and the request the
  * source sent (through lake/athena.ts) is read back.
  */
 import { AthenaClient, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import http from 'node:http';
 import { AwsSource } from '../../../dashboard/aws-source';
 import { startDashboard, type Dashboard } from '../../../dashboard/server';
-import type { ChartColumns, MarketRow, PipelineView } from '../../../dashboard/wire';
+import type { SourceUpdate } from '../../../dashboard/source';
+import type { AlertItem, ChartColumns, MarketRow, PipelineView } from '../../../dashboard/wire';
 import { freshLeaseItem } from '../../../consumer/kcl/lease-items';
 import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynamodb-ticks';
+import { SnsAlertPublisher } from '../../../consumer/sinks/sns-alerts';
+import type { Alert } from '../../../consumer/ports';
 import { motoClientConfig, startMoto, type MotoServer } from '../../../local/moto';
 import { createTableInput, kclTableInputs } from '../../../shared/tables';
 import { getJson } from '../../helpers/dashboard';
 import { queueAthenaResult } from '../../helpers/moto-athena';
 import { waitFor } from '../../helpers/wait';
-import { tick } from '../../unit/consumer/factories';
+import { alert, tick } from '../../unit/consumer/factories';
 
 // The first run on a fresh clone installs moto into .venv (a minute or two).
 jest.setTimeout(300_000);
 
 const T0 = Date.UTC(2024, 2, 1, 15, 0, 0);
 const APP = 'tick-stream';
+/** The alerts page reads back from today, so its alerts are of the last hour (and two days ago). */
+const NOW = Date.now();
+const MIN = 60_000;
+/** What the consumer publishes, through SnsAlertPublisher (60 s cooldown per symbol), before the source starts: newest last. */
+const PUBLISHED: Alert[] = [
+  alert({ symbol: 'GOOG', type: 'ANOMALY', ts: NOW - 2 * 86_400_000, message: 'GOOG moved 6.1 % against the previous close.' }),
+  alert({ symbol: 'AAPL', type: 'BUY', ts: NOW - 50 * MIN }),
+  alert({ symbol: 'MSFT', type: 'SELL', ts: NOW - 40 * MIN, message: 'MSFT is in a Downtrend! Consider a sell opportunity.' }),
+  alert({ symbol: 'NVDA', type: 'VOLUME_SPIKE', ts: NOW - 30 * MIN, message: 'NVDA volume is 4.2x its average.' }),
+  alert({ symbol: 'AAPL', type: 'SELL', ts: NOW - 20 * MIN, message: 'AAPL is in a Downtrend! Consider a sell opportunity.' }),
+];
+/** In AAPL's cooldown (10 s after its SELL): never published, never listed. */
+const SUPPRESSED = alert({ symbol: 'AAPL', type: 'ANOMALY', ts: NOW - 20 * MIN + 10_000, message: 'AAPL moved 5.5 % against the previous close.' });
+/** Claimed, then SNS refused it (no such topic): a PENDING claim, as a crash between claim and delivery leaves. */
+const UNDELIVERED = alert({ symbol: 'TSLA', type: 'BUY', ts: NOW - 10 * MIN, message: 'TSLA is in an Uptrend! Consider a buy opportunity.' });
+const itemOf = (a: Alert): AlertItem => ({ id: a.id, symbol: a.symbol, type: a.type, ts: a.ts, price: a.price, message: a.message });
 
 let moto: MotoServer;
 let cfg: ReturnType<typeof motoClientConfig>;
 let ddb: DynamoDBClient;
 let sqs: SQSClient;
 let athena: AthenaClient;
+let sns: SNSClient;
+let publisher: SnsAlertPublisher;
 let queueUrl: string;
+const liveAlerts: AlertItem[] = [];
 const logged: string[] = [];
 let source: AwsSource;
 let dash: Dashboard;
@@ -47,7 +71,15 @@ beforeAll(async () => {
   ddb = new DynamoDBClient(cfg);
   sqs = new SQSClient(cfg);
   athena = new AthenaClient(cfg);
-  for (const input of [createTableInput('latest', 'T-latest'), createTableInput('ticks', 'T-ticks'), ...kclTableInputs(APP)]) await ddb.send(new CreateTableCommand(input));
+  sns = new SNSClient(cfg);
+  for (const input of [createTableInput('latest', 'T-latest'), createTableInput('ticks', 'T-ticks'), createTableInput('alerts', 'T-alerts'), ...kclTableInputs(APP)]) await ddb.send(new CreateTableCommand(input));
+  // the alerts as the consumer's SNS publisher leaves them in the ledger: published ones, a suppressed one, cooldown items and a PENDING claim
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'T-alerts' }))).TopicArn ?? '';
+  publisher = new SnsAlertPublisher(ddb, sns, { topicArn, alertsTableName: 'T-alerts', cooldownMs: MIN });
+  for (const a of PUBLISHED) if ((await publisher.publish(a)) !== 'published') throw new Error(`${a.id} was not published`);
+  if ((await publisher.publish(SUPPRESSED)) !== 'cooldown') throw new Error('the suppressed alert was published');
+  const noTopic = new SnsAlertPublisher(ddb, sns, { topicArn: `${topicArn}-gone`, alertsTableName: 'T-alerts', cooldownMs: MIN });
+  if (!(await noTopic.publish(UNDELIVERED).then(() => false, () => true))) throw new Error('the alert to a missing topic was delivered');
   // the consumer's own writers: three ticks of AAPL (the middle one a BUY), one of MSFT
   const rows = [tick({ ts: T0, price: 100 }), tick({ ts: T0 + 1000, price: 101, signal: 'BUY' }), tick({ ts: T0 + 2000, price: 102 }), tick({ symbol: 'MSFT', ts: T0 + 500, price: 400 })];
   await new DynamoTicksSink(ddb, { tableName: 'T-ticks', ttlDays: 7 }).write(rows);
@@ -65,21 +97,24 @@ beforeAll(async () => {
   );
   if (queued !== 201) throw new Error(`moto refused the Athena result: ${queued}`);
   source = new AwsSource({
-    names: { latestTable: 'T-latest', ticksTable: 'T-ticks', leaseTable: APP, deadLetterQueueUrl: queueUrl, athena: { database: 'tick_stream', workgroup: 'primary', outputLocation: 's3://results/r/' } },
+    names: { latestTable: 'T-latest', ticksTable: 'T-ticks', alertsTable: 'T-alerts', leaseTable: APP, deadLetterQueueUrl: queueUrl, athena: { database: 'tick_stream', workgroup: 'primary', outputLocation: 's3://results/r/' } },
     dynamo: ddb,
     sqs,
     athena,
     where: 'moto',
     log: (l) => logged.push(l),
-    intervalsMs: { latest: 200, leases: 200, dlq: 200 },
-  }).start();
+    intervalsMs: { latest: 200, leases: 200, dlq: 200, alerts: 200 },
+    alertsLimit: 3,
+  });
+  source.subscribe((u: SourceUpdate) => liveAlerts.push(...u.alerts));
+  source.start();
   dash = await startDashboard({ source, host: '127.0.0.1', port: 0, staticDir: '/nonexistent' });
 });
 
 afterAll(async () => {
   await dash?.close();
   await source?.close();
-  for (const c of [ddb, sqs, athena]) c?.destroy();
+  for (const c of [ddb, sqs, athena, sns]) c?.destroy();
   await moto?.stop();
 });
 
@@ -129,6 +164,40 @@ describe('dashboard AWS source against moto', () => {
     // still there, all visible: nothing received them
     const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes;
     expect(attrs).toEqual({ ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0' });
+  });
+
+  it('lists the newest published alerts first, at most the limit, with the SNS text; no cooldown item, suppressed alert or PENDING claim', async () => {
+    const listed = await waitFor('the first alerts read', async () => {
+      const a = (await getJson(`${dash.url}api/alerts`)) as AlertItem[];
+      return a.length > 0 ? a : undefined;
+    }, 30_000);
+    // the limit is 3: the three newest of the five published, newest first
+    expect(listed).toEqual(PUBLISHED.slice(-3).reverse().map(itemOf));
+  });
+
+  it('with room under the limit, goes back to earlier days', async () => {
+    const wide = new AwsSource({ names: { latestTable: 'T-latest', leaseTable: APP, deadLetterQueueUrl: queueUrl, alertsTable: 'T-alerts' }, dynamo: ddb, sqs, where: 'moto', intervalsMs: { alerts: 200 }, alertsLimit: 10 }).start();
+    try {
+      const all = await waitFor('the alerts of the last days', async () => {
+        const a = await wide.alerts();
+        return a.length > 0 ? a : undefined;
+      }, 30_000);
+      expect(all).toEqual([...PUBLISHED].reverse().map(itemOf));
+    } finally {
+      await wide.close();
+    }
+  });
+
+  it('a new published alert reaches the subscribers within a few polls, and tops the list', async () => {
+    await waitFor('the first alerts read', async () => ((await source.alerts()).length > 0 ? true : undefined), 30_000);
+    const fresh = alert({ symbol: 'MSFT', type: 'BUY', ts: Date.now(), message: 'MSFT is in an Uptrend! Consider a buy opportunity.' });
+    expect(await publisher.publish(fresh)).toBe('published');
+    // the poll runs every 200 ms here: ten polls at most, and each alert is sent once
+    const arrived = await waitFor('the new alert on the subscription', () => Promise.resolve(liveAlerts.some((a) => a.id === fresh.id) ? true : undefined), 2000, 50);
+    expect(arrived).toBe(true);
+    expect(liveAlerts.filter((a) => a.id === fresh.id)).toEqual([itemOf(fresh)]);
+    expect(((await getJson(`${dash.url}api/alerts`)) as AlertItem[]).map((a) => a.id)).toEqual([fresh.id, PUBLISHED[4]!.id, PUBLISHED[3]!.id]);
+    expect(liveAlerts.map((a) => a.id)).not.toContain(UNDELIVERED.id);
   });
 
   it('shows an AWS error on the pipeline page and in the log, and keeps serving', async () => {

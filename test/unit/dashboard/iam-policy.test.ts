@@ -7,7 +7,7 @@ const CALLED = /^(dynamodb|sqs|athena):/;
 const target: PolicyTarget = {
   region: 'us-east-1',
   account: '123456789012',
-  names: { latestTable: 'T-latest', ticksTable: 'T-ticks', leaseTable: 'tick-stream', deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/T-dlq', athena: { workgroup: 'tick-stream', database: 'tick_stream' } },
+  names: { latestTable: 'T-latest', ticksTable: 'T-ticks', alertsTable: 'T-alerts', leaseTable: 'tick-stream', deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/T-dlq', athena: { workgroup: 'tick-stream', database: 'tick_stream' } },
   lakeBucket: 'lake-b',
   athenaResultsBucket: 'results-b',
   dataKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/k',
@@ -32,13 +32,14 @@ describe('the AWS dashboard read-only IAM policy', () => {
     const p = dashboardPolicy(target);
     const byAction = (a: string): string[] => p.Statement.filter((s) => s.Action.includes(a)).flatMap((s) => s.Resource);
     expect(byAction('dynamodb:Scan')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/T-latest', 'arn:aws:dynamodb:us-east-1:123456789012:table/tick-stream']);
-    expect(byAction('dynamodb:Query')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/T-ticks']);
+    // the alerts table's index only: the ledger itself (its cooldown items, PENDING claims) is not readable
+    expect(byAction('dynamodb:Query')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/T-ticks', 'arn:aws:dynamodb:us-east-1:123456789012:table/T-alerts/index/by_day']);
     expect(byAction('sqs:GetQueueAttributes')).toEqual(['arn:aws:sqs:us-east-1:123456789012:T-dlq']);
     expect(byAction('athena:StartQueryExecution')).toEqual(['arn:aws:athena:us-east-1:123456789012:workgroup/tick-stream']);
     expect(p.Statement.flatMap((s) => s.Resource).filter((r) => r === '*')).toEqual([]);
   });
 
-  it('leaves out what a stack without a ticks table or Athena does not need', () => {
+  it('leaves out what a stack without a ticks table, an alerts table or Athena does not need', () => {
     const p = dashboardPolicy({ ...target, names: { latestTable: 'L', leaseTable: 'K', deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q' } });
     expect(p.Statement.flatMap((s) => s.Action).filter((a) => /^(athena|glue|s3):|dynamodb:Query/.test(a))).toEqual([]);
   });

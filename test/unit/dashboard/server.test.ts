@@ -132,10 +132,11 @@ describe('dashboard config', () => {
   });
 
   it("AWS mode: the stack's names from its outputs, each overridden by its variable, and a clear error for one missing", () => {
-    const outputs = { LatestTableName: 'T-latest', TicksTableName: 'T-ticks', KclApplicationName: 'tick-stream', DeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq', AthenaWorkgroupName: 'tick-stream' };
+    const outputs = { LatestTableName: 'T-latest', TicksTableName: 'T-ticks', KclApplicationName: 'tick-stream', DeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq', AthenaWorkgroupName: 'tick-stream', AlertsTableName: 'T-alerts' };
     expect(loadAwsDashboardConfig({ TICKSTREAM_LATEST_TABLE: 'other' }, outputs).names).toEqual({
       latestTable: 'other',
       ticksTable: 'T-ticks',
+      alertsTable: 'T-alerts',
       leaseTable: 'tick-stream',
       deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
       athena: { workgroup: 'tick-stream', database: 'tick_stream' },

@@ -7,7 +7,7 @@ import { TICK_BOUNDS } from '../../../shared/tick';
 import { ENV } from '../../../shared/env-names';
 import { METRIC, METRICS_NAMESPACE } from '../../../shared/metrics';
 import { NAMED_QUERY_NAMES } from '../../../shared/queries';
-import { TABLE_KEYS, kclTableDefs } from '../../../shared/tables';
+import { TABLE_KEYS, createTableInput, kclTableDefs, type IndexDef } from '../../../shared/tables';
 import { DEAD_LETTER_OBJECT_PREFIX } from '../../../shared/lake-layout';
 import { DEFAULTS } from '../../../shared/runtime/deploy-config';
 import { kclTableActions, kclTableNames, KCL_KINESIS_ACTIONS } from '../../../infra/kcl';
@@ -318,10 +318,16 @@ describe('DynamoDB keys', () => {
     const ids: Record<keyof typeof TABLE_KEYS, string> = { ticks: 'TicksTable', latest: 'LatestTable', state: 'StateTable', alerts: 'AlertsTable', producerLeases: 'ProducerLeasesTable' };
     for (const [kind, prefix] of Object.entries(ids) as [keyof typeof TABLE_KEYS, string][]) {
       const t = resourcesOfType(s, 'AWS::DynamoDB::Table').find((x) => x.id.startsWith(prefix));
-      const k: { partitionKey: { name: string; type: string }; sortKey?: { name: string; type: string } } = TABLE_KEYS[kind];
-      const want = [k.partitionKey, ...(k.sortKey === undefined ? [] : [k.sortKey])];
+      const k: { partitionKey: { name: string; type: string }; sortKey?: { name: string; type: string }; index?: IndexDef } = TABLE_KEYS[kind];
+      const want = [k.partitionKey, ...(k.sortKey === undefined ? [] : [k.sortKey]), ...(k.index === undefined ? [] : [k.index.partitionKey, k.index.sortKey])];
       expect({ kind, attrs: t?.Properties.AttributeDefinitions }).toEqual({ kind, attrs: want.map((a) => ({ AttributeName: a.name, AttributeType: a.type })) });
     }
+  });
+
+  test("alerts has the dashboard's by_day index exactly as the emulators get it (pinned in test/unit/shared/tables.test.ts)", () => {
+    const t = resourcesOfType(s, 'AWS::DynamoDB::Table').find((x) => x.id.startsWith('AlertsTable'));
+    expect(t?.Properties.GlobalSecondaryIndexes).toEqual(createTableInput('alerts', 'any').GlobalSecondaryIndexes);
+    expect(t?.Properties.GlobalSecondaryIndexes).toHaveLength(1);
   });
 });
 

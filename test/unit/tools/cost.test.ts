@@ -4,7 +4,7 @@ import { SymbolAnalyzer } from '../../../analytics';
 import { toJsonLine } from '../../../consumer/sinks/rows';
 import { loadInfraConfig, type InfraConfig } from '../../../shared/runtime/deploy-config';
 import { main, parseCostArgs } from '../../../tools/cost/main';
-import { monthlyCost, ROW_JSON_BYTES, STATE_ITEM_WRU, type CostReport, type Workload } from '../../../tools/cost/model';
+import { dashboardAlertReads, monthlyCost, ROW_JSON_BYTES, STATE_ITEM_WRU, type CostReport, type Workload } from '../../../tools/cost/model';
 import { PRICES } from '../../../tools/cost/prices';
 import { readmeCostSection, BEGIN, END } from '../../../tools/cost/readme';
 import { tick as rawTick } from '../analytics/factories';
@@ -97,9 +97,39 @@ describe('each lever moves its own lines', () => {
     expect(line(r, 'Dashboard open (latest polling + Athena history)')).toBeGreaterThan(0);
   });
 
+  test("the open dashboard's line holds the alerts page's index Queries", () => {
+    const r = monthlyCost(cfg(), { ...HIGH, dashboard: true });
+    expect(r.items.find((i) => i.item === 'Dashboard open (latest polling + Athena history)')?.detail).toContain('alerts every 5 s (~21 index entries, 1 RRU a Query)');
+  });
+
+  test('the alerts index costs one more WRU per alert: its entry', () => {
+    // 2,000 symbols x 2 alerts a day x 30 days x 2 WRU
+    expect(line(base, 'DynamoDB alert dedup writes')).toBeCloseTo((2000 * 2 * 30 * 2 * PRICES.dynamoWriteMillion.usd) / 1e6, 6);
+  });
+
   test('more producer tasks bring the group leases (a single task runs without them)', () => {
     const r = monthlyCost(cfg({ producerTasks: '2' }), HIGH);
     expect(changed(base, r)).toEqual(['CloudWatch Logs', 'Container Insights', 'DynamoDB producer leases', 'Fargate producer', 'KMS']);
+  });
+});
+
+describe("the alerts page's reads, by hand", () => {
+  // 6.5 h x 21 days open, a poll every 5 s: 98,280 polls; the first read once a day: 200 x 250 B in 13 x 4 KB (6.5 RRU) + 7 days x 0.5 = 10 RRU
+  test('2,000 symbols: 4,000 alerts over 23,400 s of market, 125 s read per poll = 21.4 entries, 5.3 KB: two 4 KB units, 1 RRU', () => {
+    const r = dashboardAlertReads(2000);
+    expect(r.entriesPerPoll).toBeCloseTo(21.37, 2);
+    expect(r.rruPerPoll).toBe(1);
+    expect(r.rruPerMonth).toBeCloseTo(98_280 * 1 + 21 * 10, 6);
+  });
+
+  test('100 symbols: about one entry a poll, the half-RRU minimum of a Query', () => {
+    const r = dashboardAlertReads(100);
+    expect(r.rruPerPoll).toBe(0.5);
+    expect(r.rruPerMonth).toBeCloseTo(98_280 * 0.5 + 21 * 10, 6);
+  });
+
+  test('a flood of alerts reads at most the limit per poll: 200 x 250 B, 13 units, 6.5 RRU', () => {
+    expect(dashboardAlertReads(1_000_000)).toMatchObject({ entriesPerPoll: 200, rruPerPoll: 6.5 });
   });
 });
 
