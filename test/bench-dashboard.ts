@@ -114,6 +114,10 @@ async function main(): Promise<void> {
       out.chart_100k_points_ms = await mark('chart:painted');
       out.chart_100k_history_fetch_ms = await page.evaluate(`Math.round(performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/symbol/BIG')).map((e) => e.responseEnd - e.startTime)[0] ?? -1)`);
       out.chart_100k_series_points = Number(await page.evaluate(() => document.body.dataset.drawn));
+      // where that time went: until the history is parsed (scripts, stream, fetch, JSON), until every series is set, until painted
+      const parsed = await mark('chart:parsed');
+      const drawn = await mark('chart:drawn');
+      out.chart_100k_breakdown_ms = { to_parsed: parsed, hold_plan_set: drawn - parsed, paint: (out.chart_100k_points_ms as number) - drawn };
       // 5. A person zooms out to the whole history, then into a stretch at
       //    its start: the page re-plans once the view rests, and then draws
       //    every point there. Timed from the wheel to the re-planned frame,
