@@ -511,6 +511,6 @@ export class AwsSource implements DashboardSource {
   async close(): Promise<void> {
     this.closed = true;
     for (const r of Object.values(this.reads)) clearTimeout(r.timer);
-    await Promise.allSettled(Object.values(this.reads).map((r) => r.running));
+    await Promise.allSettled(Object.values(this.reads).flatMap((r) => (r.running === undefined ? [] : [r.running])));
   }
 }
