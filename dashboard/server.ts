@@ -94,7 +94,7 @@ interface Client {
 }
 
 /** The union of what the clients' streams show. */
-export function interestOf(clients: Iterable<{ topics: ReadonlySet<Topic>; symbol: string | undefined }>): Interest {
+function interestOf(clients: Iterable<{ topics: ReadonlySet<Topic>; symbol: string | undefined }>): Interest {
   const symbols = new Set<string>();
   const i = { market: false, alerts: false, pipeline: false };
   for (const c of clients) {
