@@ -1,8 +1,9 @@
 /**
  * What the dashboard's pages read, behind one small interface: the local
- * source (a running `npm start`, or the files a past run left) is the only
- * one today; an AWS source (DynamoDB `latest`/`ticks`, Athena, the lease
- * table, the DLQ's depth) can be added beside it without touching a page.
+ * source (a running `npm start`, or the files a past run left) and the AWS
+ * source (DynamoDB `latest`/`ticks`, Athena, the lease table, the DLQ's
+ * depth), which pays per read and so reads only what open pages show
+ * (watch).
  */
 import type { AlertItem, ChartPoint, MarketRow, PipelineView, SymbolHistory } from './wire';
 
