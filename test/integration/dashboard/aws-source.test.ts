@@ -307,6 +307,17 @@ describe('dashboard AWS source reads only what the open pages show', () => {
     expect(new Set(calls)).toEqual(new Set(['BatchGetItem T-latest']));
   });
 
+  it('without a ticks table or the lake, a symbol page opened with no market page knows its symbol by its row, read by key', async () => {
+    const calls: string[] = [];
+    const dynamo = countCalls(new DynamoDBClient(cfg), calls);
+    clients.push(dynamo);
+    const src = new AwsSource({ names: { latestTable: 'T-latest', leaseTable: APP, deadLetterQueueUrl: queueUrl }, dynamo, sqs, where: 'moto' }).start();
+    sources.push(src);
+    expect(await src.history('MSFT')).toEqual({ symbol: 'MSFT', points: [] });
+    expect(await src.history('NOPE')).toBeUndefined();
+    expect(calls).toEqual(['BatchGetItem T-latest', 'BatchGetItem T-latest']);
+  });
+
   it("a market page's first snapshot comes from a Scan its opening started, not from an empty map", async () => {
     const calls: string[] = [];
     const src = counted(calls);
