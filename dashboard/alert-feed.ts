@@ -16,7 +16,10 @@ const DAY_MS = 86_400_000;
  * today, but never more than two days: today and yesterday cover midnight,
  * and an alert stored now with a tick time two days old is not "live"
  * (after a weekend the newest seen is Friday's; reading Friday and Saturday
- * on every poll would find nothing new).
+ * on every poll would find nothing new). The first read after a pause (no
+ * alerts page open, so no poll) reads a day more for each midnight passed
+ * since the last read, up to lookbackDays: what was published meanwhile is
+ * not "late", and a page opened after the pause must list it.
  */
 const POLL_DAYS = 2;
 
@@ -69,20 +72,27 @@ export class AlertFeed {
   private readonly seen = new Map<string, number>();
   private newest = -Infinity;
   private primed = false;
+  /** When the last accepted read was asked for (next's now), and the one asked for since. */
+  private readAt: number | undefined;
+  private askedAt: number | undefined;
 
   constructor(private readonly lim: AlertFeedLimits) {}
 
   /** The read to send now: the first goes back lookbackDays from today; later ones from the newest seen less the lateness. */
   next(now: number): AlertRead {
     const { limit, lookbackDays, lateMs } = this.lim;
+    this.askedAt = now;
     if (!this.primed) return { days: daysBack(now - (lookbackDays - 1) * DAY_MS, now, lookbackDays), since: undefined, limit };
     const since = (this.newest === -Infinity ? now : this.newest) - lateMs;
-    return { days: daysBack(since, Math.max(now, this.newest), POLL_DAYS), since, limit };
+    const midnights = this.readAt === undefined ? 0 : Math.max(0, Math.floor(now / DAY_MS) - Math.floor(this.readAt / DAY_MS));
+    return { days: daysBack(since, Math.max(now, this.newest), Math.max(POLL_DAYS, Math.min(lookbackDays, POLL_DAYS + midnights))), since, limit };
   }
 
   /** The alerts a read returned: returns those not seen before, newest first. */
   accept(items: readonly AlertItem[]): AlertItem[] {
     this.primed = true;
+    // a failed read is never accepted: the next one still reaches back to the last that was
+    if (this.askedAt !== undefined) this.readAt = this.askedAt;
     const fresh: AlertItem[] = [];
     for (const a of items) {
       if (this.seen.has(a.id)) continue;

@@ -1,7 +1,11 @@
 /**
  * The dashboard over a deployed stack (`TICKSTREAM_MODE=aws npm run
- * dashboard`): bounded polling of what the pages show, never a write and
- * never a receive from the DLQ. How often and how much is one set of numbers
+ * dashboard`): bounded polling of what the open pages show, never a write and
+ * never a receive from the DLQ. The server tells it which pages are open
+ * (watch): a market page polls every symbol's `latest` row, symbol pages
+ * alone only their symbols' rows, an alerts page the alerts index, a
+ * pipeline page the lease table and the DLQ's depth; with no page open
+ * nothing is read. How often and how much is one set of numbers
  * (shared/dashboard-polling.ts) that `npm run cost -- -c dashboard=true`
  * prices. Every AWS call it makes is in AWS_SOURCE_ACTIONS (dashboard/
  * iam-policy.ts), the read-only policy a person runs it with.
@@ -12,7 +16,7 @@
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { AttributeValue, DynamoDBClient, QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -21,12 +25,12 @@ import { queryAthena } from '../lake/athena';
 import { sqlString, type Cell } from '../lake/query';
 import { DASHBOARD_POLLING as P } from '../shared/dashboard-polling';
 import { describeError } from '../shared/describe-error';
-import { ALERTS_BY_DAY } from '../shared/tables';
+import { ALERTS_BY_DAY, TABLE_KEYS } from '../shared/tables';
 import { backoffDelay, isRetryable, retry, type RetryPolicy } from '../shared/runtime/retry';
 import { SYMBOL_RE } from '../shared/tick';
 import { AlertFeed, alertOf, type AlertRead } from './alert-feed';
 import { chartPoint, marketRow } from './live-store';
-import type { DashboardSource, SourceUpdate } from './source';
+import { NO_INTEREST, type DashboardSource, type Interest, type SourceUpdate } from './source';
 import type { AlertItem, ChartPoint, ErrorItem, MarketRow, PipelineView, ShardView, SignalName, SymbolHistory } from './wire';
 
 export interface AwsSourceNames {
@@ -52,14 +56,36 @@ export interface AwsSourceOptions {
   log?: (line: string) => void;
   now?: () => number;
   /** Tests: shorter intervals than shared/dashboard-polling.ts. */
-  intervalsMs?: Partial<Record<'latest' | 'leases' | 'dlq' | 'alerts', number>>;
+  intervalsMs?: Partial<Record<Kind, number>>;
+  /** Tests: another bound than firstReadWaitS on how long a snapshot waits for its first read. */
+  firstReadWaitMs?: number;
   /** Tests: a smaller alertsLimit than shared/dashboard-polling.ts. */
   alertsLimit?: number;
+}
+
+/** The kinds of read, each with its own cadence, failures and backoff. */
+type Kind = 'latest' | 'leases' | 'dlq' | 'alerts';
+const KINDS: readonly Kind[] = ['latest', 'leases', 'dlq', 'alerts'];
+const DEFAULT_MS: Record<Kind, number> = { latest: P.latestPollS * 1000, leases: P.leasePollS * 1000, dlq: P.dlqPollS * 1000, alerts: P.alertsPollS * 1000 };
+
+/** One kind's loop: it runs while some open page shows what it reads. */
+interface Reads {
+  /** Failed reads in a row: the next waits the backoff. */
+  failures: number;
+  /** When the last successful read started. */
+  okAt: number;
+  /** After a failure: no read of this kind before this time. */
+  dueAt: number;
+  running: Promise<void> | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** The interest grew while a read ran: the next read starts as soon as it ends. */
+  again: boolean;
 }
 
 /** A failed call is tried again at once a couple of times when the classifier says waiting helps (throttling). */
 const CALL_RETRY: RetryPolicy = { maxAttempts: 3, baseMs: 200, maxMs: 2000 };
 const RECENT_ERRORS = 50;
+const LATEST_KEY = TABLE_KEYS.latest.partitionKey.name;
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 const signalOf = (x: unknown): SignalName | null => (x === 'BUY' || x === 'SELL' ? x : null);
@@ -127,15 +153,18 @@ export class AwsSource implements DashboardSource {
   private readonly errors: ErrorItem[] = [];
   private errorCount = 0;
   private readonly listeners = new Set<(u: SourceUpdate) => void>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly failures = { latest: 0, leases: 0, dlq: 0, alerts: 0 };
+  private readonly reads = Object.fromEntries(KINDS.map((k) => [k, { failures: 0, okAt: -Infinity, dueAt: -Infinity, running: undefined, timer: undefined, again: false }])) as Record<Kind, Reads>;
+  private interest: Interest = NO_INTEREST;
+  private started = false;
+  /** When the last successful Scan of `latest` started: a market snapshot older than latestPollS reads again. */
+  private scannedAt = -Infinity;
+  /** A market snapshot wants a Scan though no market page is being polled (GET /api/market). */
+  private scanAsked = false;
   private readonly feed: AlertFeed;
   private closed = false;
   /** Athena history per symbol, and when the last query started (one a minute at most). */
   private readonly lakeCache = new Map<string, ChartPoint[]>();
   private lastAthenaAt = -Infinity;
-  /** Polls running now, so close() can wait for them. */
-  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly o: AwsSourceOptions) {
     this.description = `the deployed stack (${o.where}), read-only`;
@@ -146,43 +175,127 @@ export class AwsSource implements DashboardSource {
     return this.o.now?.() ?? Date.now();
   }
 
-  /** Starts polling; the first of each kind runs at once. */
+  private every(kind: Kind): number {
+    return this.o.intervalsMs?.[kind] ?? DEFAULT_MS[kind];
+  }
+
+  /** Whether an open page shows what `kind` reads. */
+  private wanted(kind: Kind, i: Interest = this.interest): boolean {
+    if (kind === 'latest') return i.market || i.symbols.length > 0;
+    if (kind === 'alerts') return i.alerts && this.o.names.alertsTable !== undefined;
+    return i.pipeline;
+  }
+
+  /** Starts polling by interest: nothing is read until a page is open (watch), or a snapshot is asked for. */
   start(): this {
-    this.loop('latest', P.latestPollS * 1000, () => this.pollLatest());
-    this.loop('leases', P.leasePollS * 1000, () => this.pollLeases());
-    this.loop('dlq', P.dlqPollS * 1000, () => this.pollDlq());
-    const alertsTable = this.o.names.alertsTable;
-    if (alertsTable !== undefined) this.loop('alerts', P.alertsPollS * 1000, () => this.pollAlerts(alertsTable));
+    this.started = true;
+    for (const kind of KINDS) if (this.wanted(kind)) void this.run(kind);
     return this;
   }
 
-  private loop(kind: keyof AwsSource['failures'], defaultMs: number, poll: () => Promise<void>): void {
-    const every = this.o.intervalsMs?.[kind] ?? defaultMs;
-    const run = (): void => {
-      if (this.closed) return;
-      const p = poll().then(
+  /**
+   * What the open pages show (the server's union). A kind that becomes
+   * wanted, or `latest` asked for more (the market page, a new symbol), is
+   * read at once, so the page's snapshot can wait for it; a kind no longer
+   * wanted stops after the read under way.
+   */
+  watch(interest: Interest): void {
+    const before = this.interest;
+    this.interest = interest;
+    if (!this.started || this.closed) return;
+    for (const kind of KINDS) {
+      const r = this.reads[kind];
+      if (!this.wanted(kind)) {
+        clearTimeout(r.timer);
+        r.timer = undefined;
+        continue;
+      }
+      const grew = !this.wanted(kind, before) || (kind === 'latest' && !before.market && (interest.market || interest.symbols.some((s) => !before.symbols.includes(s))));
+      if (!grew) continue;
+      if (r.running !== undefined) r.again = true;
+      // during a failure's backoff the timer already waits for dueAt (or is set by schedule)
+      else if (r.failures === 0 || this.now() >= r.dueAt) void this.run(kind);
+      else this.schedule(kind);
+    }
+  }
+
+  /** One read of `kind` now (or the one under way); it never rejects, and schedules the next while wanted. */
+  private run(kind: Kind): Promise<void> {
+    const r = this.reads[kind];
+    if (r.running !== undefined) return r.running;
+    clearTimeout(r.timer);
+    r.timer = undefined;
+    const at = this.now();
+    const p = this.poll(kind)
+      .then(
         () => {
-          this.failures[kind] = 0;
+          r.failures = 0;
+          r.okAt = at;
         },
         (err: unknown) => {
-          this.failures[kind]++;
+          r.failures++;
+          // after failures, the interval grows with the shared backoff formula (jittered), up to maxBackoffS
+          const every = this.every(kind);
+          r.dueAt = this.now() + backoffDelay(r.failures, { baseMs: every, maxMs: Math.max(every, P.maxBackoffS * 1000) });
           this.recordError(`${kind} poll`, err);
         },
-      );
-      this.running.add(p);
-      void p.finally(() => {
-        this.running.delete(p);
-        if (this.closed) return;
-        // after failures, the interval grows with the shared backoff formula (jittered), up to maxBackoffS
-        const delay = this.failures[kind] === 0 ? every : backoffDelay(this.failures[kind], { baseMs: every, maxMs: Math.max(every, P.maxBackoffS * 1000) });
-        const t = setTimeout(() => {
-          this.timers.delete(t);
-          run();
-        }, delay);
-        this.timers.add(t);
+      )
+      .finally(() => {
+        r.running = undefined;
+        this.schedule(kind);
       });
-    };
-    run();
+    r.running = p;
+    return p;
+  }
+
+  /** The next read of `kind`, while an open page shows it; none spins while nothing is open. */
+  private schedule(kind: Kind): void {
+    const r = this.reads[kind];
+    if (this.closed || !this.started || !this.wanted(kind) || r.running !== undefined || r.timer !== undefined) return;
+    const delay = r.failures > 0 ? Math.max(0, r.dueAt - this.now()) : r.again ? 0 : this.every(kind);
+    r.again = false;
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
+      void this.run(kind);
+    }, delay);
+  }
+
+  private poll(kind: Kind): Promise<void> {
+    switch (kind) {
+      case 'latest':
+        return this.pollLatest();
+      case 'leases':
+        return this.pollLeases();
+      case 'dlq':
+        return this.pollDlq();
+      case 'alerts':
+        return this.o.names.alertsTable === undefined ? Promise.resolve() : this.pollAlerts(this.o.names.alertsTable);
+    }
+  }
+
+  /**
+   * Until `fresh()` holds, for at most firstReadWaitS: waits for the read of
+   * `kind` under way, or starts one (not during a failure's backoff). Two
+   * rounds, since the read under way may be of less than is asked (the
+   * followed symbols, not the Scan). Never rejects, never hangs a page.
+   */
+  private async freshen(kind: Kind, fresh: () => boolean): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.o.firstReadWaitMs ?? P.firstReadWaitS * 1000)));
+    try {
+      for (let round = 0; round < 2 && !fresh() && !this.closed; round++) {
+        const r = this.reads[kind];
+        if (r.running === undefined && r.failures > 0 && this.now() < r.dueAt) return;
+        if (!(await Promise.race([this.run(kind).then(() => true), timedOut]))) return;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Read within its interval. */
+  private readRecently(kind: Kind): boolean {
+    return this.now() - this.reads[kind].okAt < this.every(kind);
   }
 
   /** One AWS call, retried while the classifier says waiting helps. */
@@ -203,8 +316,29 @@ export class AwsSource implements DashboardSource {
     for (const l of this.listeners) l(u);
   }
 
-  /** Every symbol's `latest` row, by a Scan stopped at latestScanCap items. */
+  /** A `latest` item kept and queued for the subscribers when newer than the row held. */
+  private keep(item: Record<string, AttributeValue>, rows: SourceUpdate['rows']): void {
+    const r = rowOf(item);
+    if (r === undefined) return;
+    const prev = this.latest.get(r.symbol);
+    if (prev !== undefined && prev.ts >= r.ts) return;
+    const x = unmarshall(item) as Record<string, unknown>;
+    const row = marketRow(r, { signal: signalOf(x.last_signal), ts: num(x.last_signal_ts) }, null);
+    this.latest.set(r.symbol, row);
+    rows.push({ row, point: chartPoint(r) });
+  }
+
+  /** A market page open (or its snapshot asked for): every symbol's row; else the followed symbols' rows by key. */
   private async pollLatest(): Promise<void> {
+    if (!this.interest.market && !this.scanAsked) return this.readSymbols(this.interest.symbols.slice(0, P.latestScanCap));
+    this.scanAsked = false;
+    const at = this.now();
+    await this.scanLatest();
+    this.scannedAt = at;
+  }
+
+  /** Every symbol's `latest` row, by a Scan stopped at latestScanCap items. */
+  private async scanLatest(): Promise<void> {
     const rows: SourceUpdate['rows'] = [];
     let start: Record<string, AttributeValue> | undefined;
     let read = 0;
@@ -212,17 +346,28 @@ export class AwsSource implements DashboardSource {
       const page = await this.call(() => this.o.dynamo.send(new ScanCommand({ TableName: this.o.names.latestTable, Limit: Math.min(1000, P.latestScanCap - read), ExclusiveStartKey: start })));
       for (const item of page.Items ?? []) {
         read++;
-        const r = rowOf(item);
-        if (r === undefined) continue;
-        const prev = this.latest.get(r.symbol);
-        if (prev !== undefined && prev.ts >= r.ts) continue;
-        const x = unmarshall(item) as Record<string, unknown>;
-        const row = marketRow(r, { signal: signalOf(x.last_signal), ts: num(x.last_signal_ts) }, null);
-        this.latest.set(r.symbol, row);
-        rows.push({ row, point: chartPoint(r) });
+        this.keep(item, rows);
       }
       start = page.LastEvaluatedKey;
     } while (start !== undefined && read < P.latestScanCap && !this.closed);
+    if (rows.length > 0) this.emit({ rows, alerts: [], pipeline: false });
+  }
+
+  /**
+   * The rows of these symbols, by BatchGetItem in chunks of latestBatchKeys:
+   * a symbol page alone costs one read unit a poll, not a Scan of every
+   * symbol. Keys DynamoDB leaves unprocessed (throttling) wait for the next
+   * poll rather than being asked again at once.
+   */
+  private async readSymbols(symbols: readonly string[]): Promise<void> {
+    const table = this.o.names.latestTable;
+    const rows: SourceUpdate['rows'] = [];
+    for (let i = 0; i < symbols.length && !this.closed; i += P.latestBatchKeys) {
+      const Keys = symbols.slice(i, i + P.latestBatchKeys).map((s) => ({ [LATEST_KEY]: { S: s } }));
+      const res = await this.call(() => this.o.dynamo.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys } } })));
+      // a batch comes back in no particular order; each symbol's row stands alone
+      for (const item of res.Responses?.[table] ?? []) this.keep(item, rows);
+    }
     if (rows.length > 0) this.emit({ rows, alerts: [], pipeline: false });
   }
 
@@ -265,8 +410,14 @@ export class AwsSource implements DashboardSource {
     if (fresh.length > 0) this.emit({ rows: [], alerts: fresh, pipeline: false });
   }
 
-  market(): Promise<MarketRow[]> {
-    return Promise.resolve([...this.latest.values()]);
+  /** Every symbol's row; read first (bounded wait) unless a Scan ran within latestPollS, so a page's first snapshot is current. */
+  async market(): Promise<MarketRow[]> {
+    const fresh = (): boolean => this.now() - this.scannedAt < this.every('latest');
+    if (!fresh()) {
+      this.scanAsked = true;
+      await this.freshen('latest', fresh);
+    }
+    return [...this.latest.values()];
   }
 
   /** The lake's older points (Athena, at most one query per athenaMinIntervalS), then `ticks`' recent ones. */
@@ -290,7 +441,15 @@ export class AwsSource implements DashboardSource {
     }
     const points: ChartPoint[] = [];
     for (const p of [...older, ...recent]) if (points.length === 0 || points[points.length - 1]!.ts < p.ts) points.push(p);
-    if (points.length === 0 && !this.latest.has(symbol)) return undefined;
+    if (points.length === 0 && !this.latest.has(symbol)) {
+      // no history (no ticks table, no lake yet) and no market page has read its row: is the symbol known at all?
+      try {
+        await this.readSymbols([symbol]);
+      } catch (err) {
+        this.recordError(`latest row of ${symbol}`, err);
+      }
+      if (!this.latest.has(symbol)) return undefined;
+    }
     return { symbol, points };
   }
 
@@ -317,13 +476,16 @@ export class AwsSource implements DashboardSource {
     }
   }
 
-  /** The newest published alerts read so far (at most alertsLimit), newest first. */
-  alerts(): Promise<AlertItem[]> {
-    return Promise.resolve(this.feed.recent());
+  /** The newest published alerts (at most alertsLimit), newest first; read first (bounded wait) unless read within alertsPollS. */
+  async alerts(): Promise<AlertItem[]> {
+    if (this.o.names.alertsTable !== undefined) await this.freshen('alerts', () => this.readRecently('alerts'));
+    return this.feed.recent();
   }
 
-  pipeline(): Promise<PipelineView> {
-    return Promise.resolve({
+  /** The leases and the DLQ's depth, each read first (bounded wait) unless read within its interval. */
+  async pipeline(): Promise<PipelineView> {
+    await Promise.all([this.freshen('leases', () => this.readRecently('leases')), this.freshen('dlq', () => this.readRecently('dlq'))]);
+    return {
       mode: 'aws',
       source: this.description,
       produced: null,
@@ -338,7 +500,7 @@ export class AwsSource implements DashboardSource {
       recentErrors: [...this.errors],
       reportsLost: 0,
       updatedAt: this.now(),
-    });
+    };
   }
 
   subscribe(listener: (u: SourceUpdate) => void): () => void {
@@ -348,8 +510,7 @@ export class AwsSource implements DashboardSource {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    await Promise.allSettled([...this.running]);
+    for (const r of Object.values(this.reads)) clearTimeout(r.timer);
+    await Promise.allSettled(Object.values(this.reads).flatMap((r) => (r.running === undefined ? [] : [r.running])));
   }
 }

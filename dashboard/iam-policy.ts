@@ -31,7 +31,8 @@ const dynamoArn = (t: PolicyTarget, table: string): string => `arn:aws:dynamodb:
 
 /** Every action, in one place. The SDK commands the source sends are the dynamodb, sqs and athena ones. */
 export const AWS_SOURCE_GRANTS: readonly Grant[] = [
-  { sid: 'LatestRows', actions: ['dynamodb:Scan'], resources: (t) => [dynamoArn(t, t.names.latestTable)] },
+  // Scan: every symbol, for a market page; BatchGetItem: the followed symbols alone, for symbol pages
+  { sid: 'LatestRows', actions: ['dynamodb:Scan', 'dynamodb:BatchGetItem'], resources: (t) => [dynamoArn(t, t.names.latestTable)] },
   { sid: 'RecentHistory', actions: ['dynamodb:Query'], resources: (t) => (t.names.ticksTable === undefined ? [] : [dynamoArn(t, t.names.ticksTable)]) },
   // the index alone: the table itself (the dedup ledger, its cooldown items) stays unreadable
   { sid: 'PublishedAlertsByDay', actions: ['dynamodb:Query'], resources: (t) => (t.names.alertsTable === undefined ? [] : [`${dynamoArn(t, t.names.alertsTable)}/index/${ALERTS_BY_DAY.name}`]) },

@@ -13,7 +13,7 @@ import { lightweightChartsSource } from '../shared/web/assets';
 import { SYMBOL_RE } from '../shared/tick';
 import { chartColumns } from './chart-columns';
 import { alertsPage, errorPage, marketPage, pipelinePage, STYLE, symbolPage } from './pages';
-import type { DashboardSource, SourceUpdate } from './source';
+import { NO_INTEREST, type DashboardSource, type Interest, type SourceUpdate } from './source';
 import type { AlertItem, ChartPoint, LiveEvent, MarketRow, Topic } from './wire';
 
 export interface DashboardOptions {
@@ -93,6 +93,19 @@ interface Client {
   marketSince: number;
 }
 
+/** The union of what the clients' streams show. */
+function interestOf(clients: Iterable<{ topics: ReadonlySet<Topic>; symbol: string | undefined }>): Interest {
+  const symbols = new Set<string>();
+  const i = { market: false, alerts: false, pipeline: false };
+  for (const c of clients) {
+    for (const t of c.topics) i[t] = true;
+    if (c.symbol !== undefined) symbols.add(c.symbol);
+  }
+  return { ...i, symbols: [...symbols].sort() };
+}
+
+const sameInterest = (a: Interest, b: Interest): boolean => a.market === b.market && a.alerts === b.alerts && a.pipeline === b.pipeline && a.symbols.length === b.symbols.length && a.symbols.every((s, i) => s === b.symbols[i]);
+
 function sameToken(given: string, token: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(token);
@@ -151,6 +164,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     }
   };
   const unsubscribe = src.subscribe(onUpdate);
+  // told only when it changes: a second market page costs the source nothing more
+  let interest: Interest = NO_INTEREST;
+  const interestChanged = (): void => {
+    const next = interestOf(clients);
+    if (sameInterest(next, interest)) return;
+    interest = next;
+    src.watch?.(next);
+  };
 
   const send = (c: Client, e: LiveEvent): void => {
     c.res.write(`data: ${JSON.stringify(e)}\n\n`);
@@ -213,7 +234,12 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     clients.add(c);
-    req.on('close', () => clients.delete(c));
+    req.on('close', () => {
+      clients.delete(c);
+      interestChanged();
+    });
+    // before the snapshot is read, so a source that reads by interest starts its first read now
+    interestChanged();
     // Registered first, so whatever changes while the snapshot is read is
     // held and sent after it; the page drops points it already has by ts.
     const snapshot: LiveEvent = {};
@@ -353,6 +379,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       unsubscribe();
       for (const c of clients) c.res.end();
       clients.clear();
+      interestChanged();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

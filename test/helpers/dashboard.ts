@@ -3,7 +3,7 @@
  * (routing, refusals, escaping, the live stream) without a pipeline.
  */
 import http from 'node:http';
-import type { DashboardSource, SourceUpdate } from '../../dashboard/source';
+import type { DashboardSource, Interest, SourceUpdate } from '../../dashboard/source';
 import type { AlertItem, ChartPoint, MarketRow, PipelineView, SymbolHistory } from '../../dashboard/wire';
 
 export function marketRowOf(symbol: string, ts: number, price: number): MarketRow {
@@ -24,6 +24,8 @@ export class FakeSource implements DashboardSource {
   histories = new Map<string, ChartPoint[]>();
   alertList: AlertItem[] = [];
   view: PipelineView = emptyPipeline();
+  /** Every interest the server passed to watch(), in order. */
+  watched: Interest[] = [];
   private readonly listeners = new Set<(u: SourceUpdate) => void>();
 
   market(): Promise<MarketRow[]> {
@@ -42,6 +44,9 @@ export class FakeSource implements DashboardSource {
   subscribe(listener: (u: SourceUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+  watch(interest: Interest): void {
+    this.watched.push(interest);
   }
   emit(u: Partial<SourceUpdate>): void {
     for (const l of this.listeners) l({ rows: [], alerts: [], pipeline: false, ...u });

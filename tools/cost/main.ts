@@ -4,9 +4,9 @@
  *
  * Prices the stack `npm run deploy` would create with the same context
  * (cdk.json, then the profile, then each -c), for a workload of N ticks a
- * day from M symbols. `-c dashboard=true` adds a live dashboard open through
- * market hours (it is the workload's, not the stack's: the dashboard runs on
- * the operator's machine). Exit 2 on bad usage, 78 on a context value the
+ * day from M symbols. `-c dashboard=true` adds a live dashboard with every
+ * page open through market hours, a line per page (it is the workload's, not
+ * the stack's: the dashboard runs on the operator's machine). Exit 2 on bad usage, 78 on a context value the
  * CDK app would refuse.
  */
 import { readFileSync } from 'node:fs';

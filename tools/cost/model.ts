@@ -96,7 +96,7 @@ const IMAGE_GB = 0.6;
 const KMS_CALLERS_PER_TASK = 6;
 
 const TRADING_DAYS_PER_MONTH = 21;
-/** A dashboard left open through market hours on every trading day. */
+/** A dashboard whose pages are left open through market hours on every trading day. */
 const DASHBOARD_HOURS_PER_MONTH = 6.5 * TRADING_DAYS_PER_MONTH;
 /** What it reads and how often: the AWS source's own numbers (dashboard/aws-source.ts runs on them). */
 const DASHBOARD_POLL_S = DASHBOARD_POLLING.latestPollS;
@@ -124,7 +124,7 @@ function consumerTasks(cfg: InfraConfig, w: Pick<Workload, 'ticksPerDay'>): numb
 }
 
 /**
- * The alerts page's reads of the by_day index while a dashboard is open: a
+ * The alerts page's reads of the by_day index while the page is open: a
  * Query of today's partition per poll (market hours fall inside one UTC
  * day) reads what was published in the lateness window and since the last
  * poll, up to the limit: half an RRU per 4 KB (eventually consistent, as
@@ -272,22 +272,33 @@ export function monthlyCost(cfg: InfraConfig, w: Workload): CostReport {
   );
 
   if (w.dashboard) {
-    const polls = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLL_S;
+    // One browser with every page open through market hours (the AWS source reads only what open pages show):
+    // a line per page, so a person can price the pages they keep open. No page open, no read.
+    const D = DASHBOARD_POLLING;
+    const openS = DASHBOARD_HOURS_PER_MONTH * 3600;
+    const open = `open ${fmt(DASHBOARD_HOURS_PER_MONTH, 1)} h (market hours, ${TRADING_DAYS_PER_MONTH} trading days)`;
     // A Scan of every symbol's `latest` item (up to the cap), eventually consistent: half an RRU per 4 KB read.
-    const rows = Math.min(w.symbols, DASHBOARD_POLLING.latestScanCap);
-    const scanRru = Math.ceil((rows * DASHBOARD_POLLING.latestItemBytes) / 4096) * 0.5;
-    // the lease table (one small item a shard: a single 0.5 RRU page) and the DLQ's depth
-    const leaseScans = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLLING.leasePollS;
-    const alertReads = dashboardAlertReads(w.symbols);
-    const reads = polls * scanRru + leaseScans * 0.5 + alertReads.rruPerMonth;
-    const dlqRequests = (DASHBOARD_HOURS_PER_MONTH * 3600) / DASHBOARD_POLLING.dlqPollS;
+    const rows = Math.min(w.symbols, D.latestScanCap);
+    const marketRru = (openS / DASHBOARD_POLL_S) * Math.ceil((rows * D.latestItemBytes) / 4096) * 0.5;
+    add('Dashboard market page', rru(marketRru), `${open}: ${fmt(rows)} latest rows scanned every ${DASHBOARD_POLL_S} s (${millions(marketRru)} RRU)`);
+    // A chart opened every minute: at most one Athena query a minute (the source's own bound), and the ticks Query of its recent history.
     const queries = DASHBOARD_HOURS_PER_MONTH * DASHBOARD_ATHENA_QUERIES_PER_HOUR;
     const scannedTb = (queries * Math.max(ATHENA_MIN_BYTES, (w.ticksPerDay * PARQUET_BYTES_PER_ROW) / 10)) / 1024 ** 4;
+    const ticksRru = cfg.ticksTable ? queries * Math.ceil((Math.min(D.ticksQueryLimit, w.ticksPerDay / w.symbols) * ROW_ITEM_BYTES) / 4096) * 0.5 : 0;
+    // its live row comes with the market page's Scan; a symbol page alone reads its row by key (one item, half an RRU) each poll
+    const aloneRru = (openS / DASHBOARD_POLL_S) * 0.5;
     add(
-      'Dashboard open (latest polling + Athena history)',
-      rru(reads) + scannedTb * P.athenaTb.usd + ((queries * 2) / 1000) * P.s3GetThousand.usd + (dlqRequests / 1e6) * P.sqsRequestMillion.usd,
-      `${fmt(DASHBOARD_HOURS_PER_MONTH, 1)} h open: ${fmt(rows)} latest rows scanned every ${DASHBOARD_POLL_S} s + leases every ${DASHBOARD_POLLING.leasePollS} s + alerts every ${DASHBOARD_POLLING.alertsPollS} s (~${fmt(alertReads.entriesPerPoll)} index entries, ${fmt(alertReads.rruPerPoll, 1)} RRU a Query) (${millions(reads)} RRU) + ${fmt(queries)} Athena queries (10 MB minimum each) + DLQ depth every ${DASHBOARD_POLLING.dlqPollS} s`,
+      'Dashboard symbol page',
+      scannedTb * P.athenaTb.usd + ((queries * 2) / 1000) * P.s3GetThousand.usd + rru(ticksRru),
+      `${open}, a chart opened every minute: ${fmt(queries)} Athena queries (10 MB minimum each)${cfg.ticksTable ? ` + a ticks Query each (${millions(ticksRru)} RRU)` : ''}; live rows come with the market page's Scan (a symbol page alone: its row by key every ${DASHBOARD_POLL_S} s, ${millions(aloneRru)} RRU, $${rru(aloneRru).toFixed(2)})`,
     );
+    const alertReads = dashboardAlertReads(w.symbols);
+    add('Dashboard alerts page', rru(alertReads.rruPerMonth), `${open}: the alerts index every ${D.alertsPollS} s (~${fmt(alertReads.entriesPerPoll)} index entries, ${fmt(alertReads.rruPerPoll, 1)} RRU a Query)`);
+    // the lease table (one small item a shard: a single 0.5 RRU page) and the DLQ's depth
+    const leaseRru = (openS / D.leasePollS) * 0.5;
+    const dlqRequests = openS / D.dlqPollS;
+    add('Dashboard pipeline page', rru(leaseRru) + (dlqRequests / 1e6) * P.sqsRequestMillion.usd, `${open}: leases every ${D.leasePollS} s (${millions(leaseRru)} RRU) + DLQ depth every ${D.dlqPollS} s`);
+    add('Dashboard running, no page open', 0, 'reads nothing: each read runs only while a page that shows it is open');
   }
 
   const total = round2(items.reduce((s, i) => s + i.usd_per_month, 0));

@@ -13,15 +13,15 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSC
 import http from 'node:http';
 import { AwsSource } from '../../../dashboard/aws-source';
 import { startDashboard, type Dashboard } from '../../../dashboard/server';
-import type { SourceUpdate } from '../../../dashboard/source';
-import type { AlertItem, ChartColumns, MarketRow, PipelineView } from '../../../dashboard/wire';
+import { NO_INTEREST, type Interest, type SourceUpdate } from '../../../dashboard/source';
+import type { AlertItem, ChartColumns, LiveEvent, MarketRow, PipelineView } from '../../../dashboard/wire';
 import { freshLeaseItem } from '../../../consumer/kcl/lease-items';
 import { DynamoLatestSink, DynamoTicksSink } from '../../../consumer/sinks/dynamodb-ticks';
 import { SnsAlertPublisher } from '../../../consumer/sinks/sns-alerts';
 import type { Alert } from '../../../consumer/ports';
 import { motoClientConfig, startMoto, type MotoServer } from '../../../local/moto';
 import { createTableInput, kclTableInputs } from '../../../shared/tables';
-import { getJson } from '../../helpers/dashboard';
+import { getJson, onServerEvents } from '../../helpers/dashboard';
 import { queueAthenaResult } from '../../helpers/moto-athena';
 import { waitFor } from '../../helpers/wait';
 import { alert, tick } from '../../unit/consumer/factories';
@@ -60,6 +60,36 @@ const liveAlerts: AlertItem[] = [];
 const logged: string[] = [];
 let source: AwsSource;
 let dash: Dashboard;
+
+/**
+ * A thin wrapper around a client's send that notes each call (command and
+ * table or queue) before the emulator answers it: how the tests see which
+ * reads the source makes, and that it makes none.
+ */
+function countCalls<C extends DynamoDBClient | SQSClient>(client: C, calls: string[]): C {
+  const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  Object.assign(client, {
+    send: (...args: unknown[]): Promise<unknown> => {
+      const cmd = args[0] as { constructor: { name: string }; input: { TableName?: string; QueueUrl?: string; RequestItems?: Record<string, unknown> } };
+      const target = cmd.input.TableName ?? cmd.input.QueueUrl ?? Object.keys(cmd.input.RequestItems ?? {}).join(',');
+      calls.push(`${cmd.constructor.name.replace(/Command$/, '')} ${target}`);
+      return send(...args);
+    },
+  });
+  return client;
+}
+
+/** The first event of a live stream (its snapshot). */
+function firstEvent(url: string): Promise<LiveEvent> {
+  return new Promise((resolve) => {
+    const req = onServerEvents(url, (data) => {
+      req.destroy();
+      resolve(JSON.parse(data) as LiveEvent);
+    });
+  });
+}
+
+const only = (i: Partial<Interest>): Interest => ({ ...NO_INTEREST, ...i });
 
 function status(url: string): Promise<number> {
   return new Promise((resolve, reject) => http.get(url, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
@@ -188,7 +218,9 @@ describe('dashboard AWS source against moto', () => {
     }
   });
 
-  it('a new published alert reaches the subscribers within a few polls, and tops the list', async () => {
+  it('a new published alert reaches the subscribers within a few polls while an alerts page is open, and tops the list', async () => {
+    // an alerts page: its stream tells the source to poll the index
+    const page = onServerEvents(`${dash.url}events?topics=alerts`, () => undefined);
     await waitFor('the first alerts read', async () => ((await source.alerts()).length > 0 ? true : undefined), 30_000);
     const fresh = alert({ symbol: 'MSFT', type: 'BUY', ts: Date.now(), message: 'MSFT is in an Uptrend! Consider a buy opportunity.' });
     expect(await publisher.publish(fresh)).toBe('published');
@@ -198,6 +230,7 @@ describe('dashboard AWS source against moto', () => {
     expect(liveAlerts.filter((a) => a.id === fresh.id)).toEqual([itemOf(fresh)]);
     expect(((await getJson(`${dash.url}api/alerts`)) as AlertItem[]).map((a) => a.id)).toEqual([fresh.id, PUBLISHED[4]!.id, PUBLISHED[3]!.id]);
     expect(liveAlerts.map((a) => a.id)).not.toContain(UNDELIVERED.id);
+    page.destroy();
   });
 
   it('shows an AWS error on the pipeline page and in the log, and keeps serving', async () => {
@@ -210,6 +243,8 @@ describe('dashboard AWS source against moto', () => {
       intervalsMs: { latest: 100, leases: 100, dlq: 100 },
     }).start();
     const d = await startDashboard({ source: broken, host: '127.0.0.1', port: 0, staticDir: '/nonexistent' });
+    // a page of each kind open, so each poll runs (and fails)
+    const page = onServerEvents(`${d.url}events?topics=market,alerts,pipeline`, () => undefined);
     try {
       const view = await waitFor('three errors', async () => {
         const v = (await getJson(`${d.url}api/pipeline`)) as PipelineView;
@@ -221,8 +256,125 @@ describe('dashboard AWS source against moto', () => {
       expect(await status(`${d.url}market`)).toBe(200);
       expect(await getJson(`${d.url}api/market`)).toEqual([]);
     } finally {
+      page.destroy();
       await d.close();
       await broken.close();
     }
+  });
+});
+
+describe('dashboard AWS source reads only what the open pages show', () => {
+  const names = (): ConstructorParameters<typeof AwsSource>[0]['names'] => ({ latestTable: 'T-latest', ticksTable: 'T-ticks', alertsTable: 'T-alerts', leaseTable: APP, deadLetterQueueUrl: queueUrl });
+  const fast = { latest: 100, leases: 100, dlq: 100, alerts: 100 };
+  /** A source on clients of its own whose calls are counted. */
+  const sources: AwsSource[] = [];
+  const clients: (DynamoDBClient | SQSClient)[] = [];
+  function counted(calls: string[], o: { alertsLimit?: number } = {}): AwsSource {
+    const dynamo = countCalls(new DynamoDBClient(cfg), calls);
+    const queue = countCalls(new SQSClient(cfg), calls);
+    clients.push(dynamo, queue);
+    return new AwsSource({ names: names(), dynamo, sqs: queue, where: 'moto', intervalsMs: fast, ...o }).start();
+  }
+  afterEach(async () => {
+    await Promise.all(sources.splice(0).map((s) => s.close()));
+    for (const c of clients.splice(0)) c.destroy();
+  });
+
+  it('with no page open, makes no AWS call at all while a source with a market page open polls ten times', async () => {
+    const idleCalls: string[] = [];
+    const busyCalls: string[] = [];
+    const idle = counted(idleCalls);
+    const busy = counted(busyCalls);
+    sources.push(idle, busy);
+    idle.watch(NO_INTEREST);
+    busy.watch(only({ market: true }));
+    await waitFor('ten Scans of latest by the busy source', () => Promise.resolve(busyCalls.filter((c) => c === 'Scan T-latest').length >= 10 ? true : undefined), 30_000, 20);
+    expect(idleCalls).toEqual([]);
+  });
+
+  it("with only a symbol page open, reads that symbol's row by key (no Scan), and its new row arrives live", async () => {
+    const calls: string[] = [];
+    const rows: SourceUpdate['rows'] = [];
+    const src = counted(calls);
+    sources.push(src);
+    src.subscribe((u) => rows.push(...u.rows));
+    src.watch(only({ symbols: ['AAPL'] }));
+    await waitFor("AAPL's row", () => Promise.resolve(rows.some((r) => r.row.symbol === 'AAPL') ? true : undefined), 30_000, 20);
+    await new DynamoLatestSink(ddb, { tableName: 'T-latest' }).write([tick({ ts: T0 + 3000, price: 103 })]);
+    const live = await waitFor("AAPL's new row", () => Promise.resolve(rows.find((r) => r.row.symbol === 'AAPL' && r.row.ts === T0 + 3000)), 30_000, 20);
+    expect({ price: live.row.price, point: [live.point.ts, live.point.price] }).toEqual({ price: 103, point: [T0 + 3000, 103] });
+    expect(rows.map((r) => r.row.symbol)).not.toContain('MSFT');
+    expect(new Set(calls)).toEqual(new Set(['BatchGetItem T-latest']));
+  });
+
+  it('without a ticks table or the lake, a symbol page opened with no market page knows its symbol by its row, read by key', async () => {
+    const calls: string[] = [];
+    const dynamo = countCalls(new DynamoDBClient(cfg), calls);
+    clients.push(dynamo);
+    const src = new AwsSource({ names: { latestTable: 'T-latest', leaseTable: APP, deadLetterQueueUrl: queueUrl }, dynamo, sqs, where: 'moto' }).start();
+    sources.push(src);
+    expect(await src.history('MSFT')).toEqual({ symbol: 'MSFT', points: [] });
+    expect(await src.history('NOPE')).toBeUndefined();
+    expect(calls).toEqual(['BatchGetItem T-latest', 'BatchGetItem T-latest']);
+  });
+
+  it("a market page's first snapshot comes from a Scan its opening started, not from an empty map", async () => {
+    const calls: string[] = [];
+    const src = counted(calls);
+    sources.push(src);
+    const d = await startDashboard({ source: src, host: '127.0.0.1', port: 0, staticDir: '/nonexistent' });
+    try {
+      // nothing read before the page opens: the snapshot's rows come from the read its opening started
+      expect(calls).toEqual([]);
+      const first = await firstEvent(`${d.url}events?topics=market`);
+      expect(first.market?.map((r) => r.symbol).sort()).toEqual(['AAPL', 'MSFT']);
+      expect(calls[0]).toBe('Scan T-latest');
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('a pipeline page starts the lease table and DLQ reads, and they stop when it closes', async () => {
+    const calls: string[] = [];
+    const src = counted(calls);
+    sources.push(src);
+    src.watch(only({ pipeline: true }));
+    const view = await waitFor('two polls of each', async () => {
+      const n = (c: string): number => calls.filter((x) => x === c).length;
+      return n(`Scan ${APP}`) >= 2 && n(`GetQueueAttributes ${queueUrl}`) >= 2 ? src.pipeline() : undefined;
+    }, 30_000, 20);
+    expect({ shards: view.shards.length, deadLetters: view.deadLetters }).toEqual({ shards: 2, deadLetters: 2 });
+    expect(calls.filter((c) => !c.startsWith(`Scan ${APP}`) && !c.startsWith('GetQueueAttributes'))).toEqual([]);
+    src.watch(NO_INTEREST);
+    // at most the reads under way end; then a second source with the page open polls ten times while this one stays silent
+    const settled = calls.length + 2;
+    const control: string[] = [];
+    const busy = counted(control);
+    sources.push(busy);
+    busy.watch(only({ pipeline: true }));
+    await waitFor('ten lease Scans by the control source', () => Promise.resolve(control.filter((c) => c === `Scan ${APP}`).length >= 10 ? true : undefined), 30_000, 20);
+    expect(calls.length).toBeLessThanOrEqual(settled);
+  });
+
+  it('an alerts page opened again after a pause lists what was published meanwhile, each alert once', async () => {
+    const calls: string[] = [];
+    const live: AlertItem[] = [];
+    const src = counted(calls, { alertsLimit: 20 });
+    sources.push(src);
+    src.subscribe((u) => live.push(...u.alerts));
+    src.watch(only({ alerts: true }));
+    await waitFor('the first alerts read', async () => ((await src.alerts()).length > 0 ? true : undefined), 30_000, 20);
+    src.watch(NO_INTEREST);
+    const paused = calls.length;
+    const meanwhile = [alert({ symbol: 'AMZN', type: 'BUY', ts: Date.now() - 1000 }), alert({ symbol: 'META', type: 'SELL', ts: Date.now(), message: 'META is in a Downtrend! Consider a sell opportunity.' })];
+    for (const a of meanwhile) expect(await publisher.publish(a)).toBe('published');
+    // paused: at most the read under way when the page closed
+    expect(calls.length).toBeLessThanOrEqual(paused + 1);
+    src.watch(only({ alerts: true }));
+    await waitFor('both on the subscription', () => Promise.resolve(meanwhile.every((a) => live.some((l) => l.id === a.id)) ? true : undefined), 30_000, 20);
+    const listed = (await src.alerts()).map((a) => a.id);
+    expect(listed.slice(0, 2)).toEqual([meanwhile[1]!.id, meanwhile[0]!.id]);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(new Set(live.map((a) => a.id)).size).toBe(live.length);
   });
 });

@@ -67,6 +67,26 @@ describe('AlertFeed', () => {
     expect(feed.next(MONDAY_NOON).days).toEqual(['2024-03-04', '2024-03-03']);
   });
 
+  it('after a pause (no alerts page open since Friday night), reads every day since the last read, so nothing published meanwhile is missed', () => {
+    const feed = new AlertFeed(LIMITS);
+    const fridayNight = Date.UTC(2024, 2, 1, 21);
+    feed.next(fridayNight);
+    feed.accept([alertAt('friday', Date.UTC(2024, 2, 1, 20))]);
+    expect(feed.next(MONDAY_NOON).days).toEqual(['2024-03-04', '2024-03-03', '2024-03-02', '2024-03-01']);
+    // a read that failed (never accepted) does not count as the last read
+    expect(feed.next(MONDAY_NOON + H).days).toEqual(['2024-03-04', '2024-03-03', '2024-03-02', '2024-03-01']);
+    feed.accept([alertAt('saturday', Date.UTC(2024, 2, 2, 15))]);
+    // caught up: back to today and yesterday (Saturday's lateness window is two days ago)
+    expect(feed.next(MONDAY_NOON + 2 * H).days).toEqual(['2024-03-04', '2024-03-03']);
+  });
+
+  it('a pause longer than lookbackDays reads lookbackDays', () => {
+    const feed = new AlertFeed(LIMITS);
+    feed.next(MONDAY_NOON - 30 * 24 * H);
+    feed.accept([alertAt('old', MONDAY_NOON - 30 * 24 * H)]);
+    expect(feed.next(MONDAY_NOON).days).toHaveLength(7);
+  });
+
   it('with nothing found at first, polls from now less the lateness', () => {
     const feed = new AlertFeed(LIMITS);
     expect(feed.accept([])).toEqual([]);

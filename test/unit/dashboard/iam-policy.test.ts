@@ -32,6 +32,8 @@ describe('the AWS dashboard read-only IAM policy', () => {
     const p = dashboardPolicy(target);
     const byAction = (a: string): string[] => p.Statement.filter((s) => s.Action.includes(a)).flatMap((s) => s.Resource);
     expect(byAction('dynamodb:Scan')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/T-latest', 'arn:aws:dynamodb:us-east-1:123456789012:table/tick-stream']);
+    // reads by key of the followed symbols: the latest table only
+    expect(byAction('dynamodb:BatchGetItem')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/T-latest']);
     // the alerts table's index only: the ledger itself (its cooldown items, PENDING claims) is not readable
     expect(byAction('dynamodb:Query')).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/T-ticks', 'arn:aws:dynamodb:us-east-1:123456789012:table/T-alerts/index/by_day']);
     expect(byAction('sqs:GetQueueAttributes')).toEqual(['arn:aws:sqs:us-east-1:123456789012:T-dlq']);

@@ -4,6 +4,7 @@ import { DashboardTokenError, startDashboard, type Dashboard } from '../../../da
 import type { LiveEvent } from '../../../dashboard/wire';
 import { ConfigError } from '../../../shared/runtime/config';
 import { FakeSource, marketRowOf, onServerEvents, pointOf } from '../../helpers/dashboard';
+import { waitFor } from '../../helpers/wait';
 
 interface Reply {
   status: number;
@@ -99,6 +100,60 @@ describe('dashboard server', () => {
     const got = await events;
     expect(got.map((e) => e.points?.map((p) => p.ts))).toEqual([[], [1001, 1002, 1003]]);
     expect(JSON.parse((await request(`${dash.url}api/symbol/AAPL`)).body)).toEqual({ symbol: 'AAPL', ts: [1000], price: [10], volume: [100], sma5: [10], sma20: [10], bb_upper: [11], bb_lower: [9], rsi14: [50], signals: [], anomalies: [] });
+  });
+});
+
+describe("the server tells its source what the open pages show", () => {
+  let source: FakeSource;
+  let dash: Dashboard;
+  beforeEach(async () => {
+    source = new FakeSource();
+    dash = await startDashboard({ source, host: '127.0.0.1', port: 0, staticDir: '/nonexistent', flushMs: 20 });
+  });
+  afterEach(() => dash.close());
+
+  /** Opens a stream and resolves once its snapshot arrived; destroy the request to close it. */
+  const open = (query: string): Promise<http.ClientRequest> =>
+    new Promise((resolve) => {
+      const req = onServerEvents(`${dash.url}events?${query}`, () => resolve(req));
+    });
+  const none = { market: false, alerts: false, pipeline: false, symbols: [] };
+
+  it('passes the union of the streams to watch() as streams open and close, once per change', async () => {
+    const market = await open('topics=market');
+    const aapl = await open('symbol=AAPL');
+    const twice = await open('topics=market');
+    const msft = await open('topics=alerts,pipeline&symbol=MSFT');
+    const aapl2 = await open('symbol=AAPL');
+    msft.destroy();
+    await waitFor('MSFT closed', () => Promise.resolve(source.watched.length === 4 ? true : undefined), 5000, 10);
+    market.destroy();
+    twice.destroy();
+    await waitFor('both market pages closed', () => Promise.resolve(source.watched.length === 5 ? true : undefined), 5000, 10);
+    aapl.destroy();
+    // one AAPL page is still open: nothing changes
+    await waitFor('one AAPL page closed', () => Promise.resolve(dash.clients() === 1 ? true : undefined), 5000, 10);
+    aapl2.destroy();
+    await waitFor('the last page closed', () => Promise.resolve(source.watched.length === 6 ? true : undefined), 5000, 10);
+    expect(source.watched).toEqual([
+      { ...none, market: true },
+      { ...none, market: true, symbols: ['AAPL'] },
+      { market: true, alerts: true, pipeline: true, symbols: ['AAPL', 'MSFT'] },
+      { ...none, market: true, symbols: ['AAPL'] },
+      { ...none, symbols: ['AAPL'] },
+      none,
+    ]);
+  });
+
+  it('tells the source before it reads the snapshot, and tells it nothing is shown when the server closes', async () => {
+    let atSnapshot: unknown;
+    const market = source.market.bind(source);
+    source.market = () => ((atSnapshot = source.watched.at(-1)), market());
+    const req = await open('topics=market');
+    expect(atSnapshot).toEqual({ ...none, market: true });
+    await dash.close();
+    req.destroy();
+    expect(source.watched.at(-1)).toEqual(none);
   });
 });
 

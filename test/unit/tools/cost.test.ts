@@ -16,6 +16,7 @@ const cfg = (ctx: Record<string, unknown> = {}): InfraConfig => loadInfraConfig(
 const LOW: Workload = { ticksPerDay: 100_000, symbols: 100, dashboard: false };
 const HIGH: Workload = { ticksPerDay: 10_000_000, symbols: 2000, dashboard: false };
 
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 const line = (r: CostReport, item: string): number | undefined => r.items.find((i) => i.item === item)?.usd_per_month;
 /** Every line whose figure differs between two reports (a line present in one only counts). */
 function changed(a: CostReport, b: CostReport): string[] {
@@ -91,15 +92,27 @@ describe('each lever moves its own lines', () => {
     expect(changed(base, monthlyCost(cfg({ containerInsights: 'false' }), HIGH))).toEqual(['Container Insights']);
   });
 
-  test('an open dashboard adds its own line', () => {
+  test('an open dashboard adds a line per page, and one that says a dashboard with no page open reads nothing', () => {
     const r = monthlyCost(cfg(), { ...HIGH, dashboard: true });
-    expect(changed(base, r)).toEqual(['Dashboard open (latest polling + Athena history)']);
-    expect(line(r, 'Dashboard open (latest polling + Athena history)')).toBeGreaterThan(0);
+    expect(changed(base, r)).toEqual(['Dashboard alerts page', 'Dashboard market page', 'Dashboard pipeline page', 'Dashboard running, no page open', 'Dashboard symbol page']);
+    for (const page of ['market', 'symbol', 'alerts', 'pipeline']) expect(line(r, `Dashboard ${page} page`)).toBeGreaterThan(0);
+    expect(line(r, 'Dashboard running, no page open')).toBe(0);
   });
 
-  test("the open dashboard's line holds the alerts page's index Queries", () => {
+  test('the market page, by hand: 2,000 rows x 450 B = 220 x 4 KB, 110 RRU a Scan, every 3 s for 6.5 h x 21 days', () => {
     const r = monthlyCost(cfg(), { ...HIGH, dashboard: true });
-    expect(r.items.find((i) => i.item === 'Dashboard open (latest polling + Athena history)')?.detail).toContain('alerts every 5 s (~21 index entries, 1 RRU a Query)');
+    expect(line(r, 'Dashboard market page')).toBeCloseTo(round2(((163_800 * 110) / 1e6) * PRICES.dynamoReadMillion.usd), 6);
+  });
+
+  test("the pipeline page, by hand: a 0.5 RRU lease Scan every 10 s and the DLQ's depth every 30 s", () => {
+    const r = monthlyCost(cfg(), { ...HIGH, dashboard: true });
+    expect(line(r, 'Dashboard pipeline page')).toBeCloseTo(round2(((49_140 * 0.5) / 1e6) * PRICES.dynamoReadMillion.usd + (16_380 / 1e6) * PRICES.sqsRequestMillion.usd), 6);
+  });
+
+  test("the alerts page's line holds its index Queries", () => {
+    const r = monthlyCost(cfg(), { ...HIGH, dashboard: true });
+    expect(r.items.find((i) => i.item === 'Dashboard alerts page')?.detail).toContain('the alerts index every 5 s (~21 index entries, 1 RRU a Query)');
+    expect(line(r, 'Dashboard alerts page')).toBeCloseTo(round2((dashboardAlertReads(2000).rruPerMonth / 1e6) * PRICES.dynamoReadMillion.usd), 6);
   });
 
   test('the alerts index costs one more WRU per alert: its entry', () => {
