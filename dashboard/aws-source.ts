@@ -61,6 +61,8 @@ export interface AwsSourceOptions {
   firstReadWaitMs?: number;
   /** Tests: a smaller alertsLimit than shared/dashboard-polling.ts. */
   alertsLimit?: number;
+  /** Tests: a smaller latestScanCap than shared/dashboard-polling.ts. */
+  latestScanCap?: number;
 }
 
 /** The kinds of read, each with its own cadence, failures and backoff. */
@@ -333,24 +335,35 @@ export class AwsSource implements DashboardSource {
     if (!this.interest.market && !this.scanAsked) return this.readSymbols(this.interest.symbols.slice(0, P.latestScanCap));
     this.scanAsked = false;
     const at = this.now();
-    await this.scanLatest();
+    const scan = await this.scanLatest();
     this.scannedAt = at;
+    // A Scan stopped at the cap misses some symbols; an open symbol page's
+    // among them is read by key, so its chart still moves.
+    if (scan.capped) {
+      const missed = this.interest.symbols.filter((s) => !scan.seen.has(s));
+      if (missed.length > 0) await this.readSymbols(missed.slice(0, P.latestScanCap));
+    }
   }
 
-  /** Every symbol's `latest` row, by a Scan stopped at latestScanCap items. */
-  private async scanLatest(): Promise<void> {
+  /** Every symbol's `latest` row, by a Scan stopped at the cap (latestScanCap): which symbols it read, and whether it stopped short. */
+  private async scanLatest(): Promise<{ seen: Set<string>; capped: boolean }> {
+    const cap = this.o.latestScanCap ?? P.latestScanCap;
     const rows: SourceUpdate['rows'] = [];
+    const seen = new Set<string>();
     let start: Record<string, AttributeValue> | undefined;
     let read = 0;
     do {
-      const page = await this.call(() => this.o.dynamo.send(new ScanCommand({ TableName: this.o.names.latestTable, Limit: Math.min(1000, P.latestScanCap - read), ExclusiveStartKey: start })));
+      const page = await this.call(() => this.o.dynamo.send(new ScanCommand({ TableName: this.o.names.latestTable, Limit: Math.min(1000, cap - read), ExclusiveStartKey: start })));
       for (const item of page.Items ?? []) {
         read++;
+        const symbol = item[LATEST_KEY]?.S;
+        if (symbol !== undefined) seen.add(symbol);
         this.keep(item, rows);
       }
       start = page.LastEvaluatedKey;
-    } while (start !== undefined && read < P.latestScanCap && !this.closed);
+    } while (start !== undefined && read < cap && !this.closed);
     if (rows.length > 0) this.emit({ rows, alerts: [], pipeline: false });
+    return { seen, capped: start !== undefined };
   }
 
   /**

@@ -269,7 +269,7 @@ describe('dashboard AWS source reads only what the open pages show', () => {
   /** A source on clients of its own whose calls are counted. */
   const sources: AwsSource[] = [];
   const clients: (DynamoDBClient | SQSClient)[] = [];
-  function counted(calls: string[], o: { alertsLimit?: number } = {}): AwsSource {
+  function counted(calls: string[], o: { alertsLimit?: number; latestScanCap?: number } = {}): AwsSource {
     const dynamo = countCalls(new DynamoDBClient(cfg), calls);
     const queue = countCalls(new SQSClient(cfg), calls);
     clients.push(dynamo, queue);
@@ -316,6 +316,18 @@ describe('dashboard AWS source reads only what the open pages show', () => {
     expect(await src.history('MSFT')).toEqual({ symbol: 'MSFT', points: [] });
     expect(await src.history('NOPE')).toBeUndefined();
     expect(calls).toEqual(['BatchGetItem T-latest', 'BatchGetItem T-latest']);
+  });
+
+  it('a symbol page beside a market page gets its row by key when the Scan stops at its cap before that symbol', async () => {
+    const calls: string[] = [];
+    const rows: SourceUpdate['rows'] = [];
+    // a cap of one row: the Scan reads AAPL or MSFT (hash order), never both
+    const src = counted(calls, { latestScanCap: 1 });
+    sources.push(src);
+    src.subscribe((u) => rows.push(...u.rows));
+    src.watch(only({ market: true, symbols: ['AAPL', 'MSFT'] }));
+    await waitFor('both followed rows', () => Promise.resolve(['AAPL', 'MSFT'].every((s) => rows.some((r) => r.row.symbol === s)) ? true : undefined), 30_000, 20);
+    expect(calls.slice(0, 2)).toEqual(['Scan T-latest', 'BatchGetItem T-latest']);
   });
 
   it("a market page's first snapshot comes from a Scan its opening started, not from an empty map", async () => {
